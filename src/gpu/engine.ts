@@ -1,0 +1,373 @@
+/**
+ * The engine: one GPU device and the state that goes with it — a pending command encoder that
+ * operations record into, the pipeline cache, transient buffers to release after submission,
+ * device-loss tracking and the optional debug mode.
+ *
+ * Operations are recorded, not run: they append compute passes to one command encoder, which is
+ * submitted when a result is read back or {@linkcode Engine.flush} is called. Nothing waits on the
+ * GPU between operations.
+ *
+ * @module
+ */
+
+import {
+  type AdapterSummary,
+  describeAdapter,
+  requestDevice,
+  type RequestDeviceOptions,
+  summarizeAdapter,
+} from './device.ts';
+import { foldWorkgroups, type Grid } from './dispatch.ts';
+import {
+  DestroyedError,
+  DeviceLostError,
+  GpuOutOfMemoryError,
+  GpuValidationError,
+  LimitExceededError,
+} from './errors.ts';
+import { getPipeline, type PipelineKey } from './pipeline_cache.ts';
+
+/** Options for {@linkcode createEngine}. */
+export interface EngineOptions extends RequestDeviceOptions {
+  /**
+   * Use this device instead of requesting one. The engine will not destroy a device it did not
+   * create.
+   */
+  device?: GPUDevice;
+  /** Adapter of `device`, if known, for {@linkcode Engine.info}. */
+  adapter?: GPUAdapter;
+  /**
+   * Debug mode: every dispatch is submitted on its own inside `validation` and `out-of-memory`
+   * error scopes, and the next readback rejects with the first error, naming the operation.
+   * Slower; for development.
+   */
+  debug?: boolean;
+  /**
+   * Fold dispatches as if `maxComputeWorkgroupsPerDimension` were this (at most the device's).
+   * Lets tests exercise folding on small tensors.
+   */
+  maxWorkgroupsPerDimension?: number;
+}
+
+/** A compute dispatch: what {@linkcode Engine.dispatch} takes. */
+export interface DispatchSpec extends PipelineKey {
+  /** Buffers for `@group(0) @binding(i)`, in binding order. */
+  bindings: GPUBuffer[];
+  /** Linear workgroup count (folded by the engine) or an explicit grid. */
+  workgroups: number | Grid;
+}
+
+const MAP_READ_SIZE_ALIGN = 4;
+
+/**
+ * One GPU device and everything glassbox keeps for it. Create with {@linkcode createEngine};
+ * dispose with `destroy()` or `using`.
+ */
+export class Engine {
+  /** The device. */
+  readonly device: GPUDevice;
+  /** The adapter it came from, when known. */
+  readonly adapter: GPUAdapter | undefined;
+  /** A description of the adapter, for logs and benchmark reports. */
+  readonly info: AdapterSummary;
+  /** Whether debug mode is on (see {@linkcode EngineOptions.debug}). */
+  readonly debug: boolean;
+  /** The per-dimension workgroup limit used for folding. */
+  readonly maxWorkgroupsPerDimension: number;
+  #ownsDevice: boolean;
+  #destroyed = false;
+  #lost: GPUDeviceLostInfo | null = null;
+  #lostPromise: Promise<never>;
+  #encoder: GPUCommandEncoder | null = null;
+  #releaseAfterSubmit: GPUBuffer[] = [];
+  #scopeErrors: Promise<Error | null>[] = [];
+  #uncaptured: Error | null = null;
+  #dispatchCount = 0;
+
+  /** Wraps a device; prefer {@linkcode createEngine}. */
+  constructor(
+    device: GPUDevice,
+    options: { adapter?: GPUAdapter; ownsDevice?: boolean } & EngineOptions = {},
+  ) {
+    this.device = device;
+    this.adapter = options.adapter;
+    this.info = options.adapter ? summarizeAdapter(options.adapter) : {
+      vendor: '',
+      architecture: '',
+      device: '',
+      description: 'unknown (device supplied without adapter)',
+      isFallbackAdapter: false,
+    };
+    this.debug = options.debug ?? false;
+    const limit = device.limits.maxComputeWorkgroupsPerDimension;
+    const requested = options.maxWorkgroupsPerDimension ?? limit;
+    if (!Number.isInteger(requested) || requested < 1) {
+      throw new RangeError(
+        `Cannot create engine: maxWorkgroupsPerDimension must be a positive integer, got ${requested}`,
+      );
+    }
+    this.maxWorkgroupsPerDimension = Math.min(requested, limit);
+    this.#ownsDevice = options.ownsDevice ?? false;
+    this.#lostPromise = device.lost.then((info) => {
+      this.#lost = info;
+      throw this.#lostError('device lost');
+    });
+    // Nobody may be awaiting yet; a lost device must not become an unhandled rejection.
+    this.#lostPromise.catch(() => {});
+    device.addEventListener('uncapturederror', (event) => {
+      const error = (event as GPUUncapturedErrorEvent).error;
+      this.#uncaptured ??= error instanceof GPUOutOfMemoryError
+        ? new GpuOutOfMemoryError(`WebGPU out of memory: ${error.message}`)
+        : new GpuValidationError(`WebGPU error: ${error.message}`);
+    });
+  }
+
+  /** A one-line description of the adapter. */
+  get adapterName(): string {
+    return describeAdapter(this.info);
+  }
+
+  /** True once the device is lost or the engine destroyed; every later call rejects. */
+  get isLost(): boolean {
+    return this.#lost !== null || this.#destroyed;
+  }
+
+  /** How many dispatches this engine has recorded (for tests and profiling). */
+  get dispatchCount(): number {
+    return this.#dispatchCount;
+  }
+
+  #lostError(what: string): Error {
+    if (this.#destroyed) {
+      return new DestroyedError(`Cannot ${what}: the engine was destroyed`);
+    }
+    const info = this.#lost;
+    return new DeviceLostError(
+      `Cannot ${what}: the GPU device was lost (${info?.reason ?? 'unknown'}` +
+        `${info?.message ? `: ${info.message}` : ''}). Create a new engine with createEngine().`,
+      info?.reason ?? 'unknown',
+    );
+  }
+
+  /** Throws {@linkcode DeviceLostError} (or {@linkcode DestroyedError}) if the engine is dead. */
+  assertAlive(what: string): void {
+    if (this.isLost) throw this.#lostError(what);
+  }
+
+  /** The cached compute pipeline for `key`. */
+  pipeline(key: PipelineKey): GPUComputePipeline {
+    this.assertAlive(`create pipeline ${key.label}`);
+    return getPipeline(this.device, key);
+  }
+
+  /** Creates a labeled buffer of at least `size` bytes (rounded up to 4, at least 4). */
+  createBuffer(label: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
+    this.assertAlive(`create buffer ${label}`);
+    const bytes = Math.max(4, Math.ceil(size / 4) * 4);
+    if (bytes > this.device.limits.maxBufferSize) {
+      throw new LimitExceededError(
+        `Cannot create buffer ${label}: ${bytes} bytes exceeds the device's maxBufferSize ` +
+          `(${this.device.limits.maxBufferSize})`,
+      );
+    }
+    return this.device.createBuffer({ label, size: bytes, usage });
+  }
+
+  /**
+   * Creates a small read-only buffer holding `data` (shape and stride tables, scalars), released
+   * after the next submission.
+   */
+  constants(label: string, data: Uint32Array | Int32Array | Float32Array): GPUBuffer {
+    const buffer = this.createBuffer(
+      label,
+      data.byteLength,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    );
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.releaseAfterSubmit(buffer);
+    return buffer;
+  }
+
+  /**
+   * Destroys `buffer` at the next submission, after the commands that use it (including ones
+   * not recorded yet, such as the dispatch a constants buffer is made for).
+   */
+  releaseAfterSubmit(buffer: GPUBuffer): void {
+    this.#releaseAfterSubmit.push(buffer);
+  }
+
+  /**
+   * Destroys `buffer` now if no recorded command may use it, else at the next submission. For
+   * buffers the caller is done with, such as a destroyed tensor's.
+   */
+  release(buffer: GPUBuffer): void {
+    if (this.#encoder) this.#releaseAfterSubmit.push(buffer);
+    else buffer.destroy();
+  }
+
+  /** The pending command encoder, created on demand. */
+  encoder(): GPUCommandEncoder {
+    this.assertAlive('record commands');
+    this.#encoder ??= this.device.createCommandEncoder({ label: 'glassbox.commands' });
+    return this.#encoder;
+  }
+
+  /**
+   * Records one compute dispatch. A linear workgroup count is folded into a 2-D or 3-D grid
+   * past the per-dimension limit; shaders recompute the linear index and bounds-check it.
+   */
+  dispatch(spec: DispatchSpec): void {
+    this.assertAlive(`dispatch ${spec.label}`);
+    const grid = typeof spec.workgroups === 'number'
+      ? foldWorkgroups(spec.workgroups, this.maxWorkgroupsPerDimension)
+      : spec.workgroups;
+    if (grid[0] * grid[1] * grid[2] === 0) return;
+    if (this.debug) {
+      this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
+    }
+    const pipeline = this.pipeline(spec);
+    const bindGroup = this.device.createBindGroup({
+      label: spec.label,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: spec.bindings.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const pass = this.encoder().beginComputePass({ label: spec.label });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    pass.end();
+    this.#dispatchCount++;
+    if (this.debug) {
+      this.flush();
+      const label = spec.label;
+      const validation = this.device.popErrorScope();
+      const memory = this.device.popErrorScope();
+      this.#scopeErrors.push(
+        Promise.all([validation, memory]).then(([v, m]) =>
+          v
+            ? new GpuValidationError(`WebGPU validation error in ${label}: ${v.message}`)
+            : m
+            ? new GpuOutOfMemoryError(`WebGPU out of memory in ${label}: ${m.message}`)
+            : null
+        ),
+      );
+    }
+  }
+
+  /** Submits the commands recorded so far. Cheap when there are none. */
+  flush(): void {
+    if (!this.#encoder) return;
+    this.assertAlive('submit commands');
+    const commands = this.#encoder.finish({ label: 'glassbox.commands' });
+    this.#encoder = null;
+    this.device.queue.submit([commands]);
+    for (const buffer of this.#releaseAfterSubmit) buffer.destroy();
+    this.#releaseAfterSubmit = [];
+  }
+
+  /** Rejects with the first error captured in debug mode or reported as uncaptured. */
+  async #throwCapturedErrors(): Promise<void> {
+    const scopes = this.#scopeErrors;
+    this.#scopeErrors = [];
+    for (const error of await Promise.all(scopes)) if (error) throw error;
+    if (this.#uncaptured) {
+      const error = this.#uncaptured;
+      this.#uncaptured = null;
+      throw error;
+    }
+  }
+
+  /** Waits for every submitted command to finish; rejects if the device is lost meanwhile. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.#guard('wait for the GPU', this.device.queue.onSubmittedWorkDone());
+    await this.#throwCapturedErrors();
+  }
+
+  /** Awaits `promise` unless the device is lost first; re-checks loss after it settles. */
+  async #guard<T>(what: string, promise: Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await Promise.race([promise, this.#lostPromise]);
+    } catch (cause) {
+      // Dawn rejects a pending map (AbortError) before it resolves device.lost: give the loss
+      // a moment to arrive, so the caller learns the real cause.
+      await Promise.race([
+        this.#lostPromise.catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 200)),
+      ]);
+      if (this.isLost) throw this.#lostError(what);
+      throw cause;
+    }
+    // Some implementations (wgpu) resolve a pending map with zeros when the device is destroyed;
+    // the lost notification arrives as a separate task. Let it run before trusting the data.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (this.isLost) throw this.#lostError(what);
+    return result;
+  }
+
+  /**
+   * Copies `byteLength` bytes of `source` (from offset 0) to the CPU through a `MAP_READ`
+   * staging buffer. Submits pending work first.
+   *
+   * @throws {DeviceLostError} if the device is lost before the data arrives: never zeros.
+   */
+  async read(source: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
+    this.assertAlive(`read ${source.label}`);
+    const size = Math.max(MAP_READ_SIZE_ALIGN, Math.ceil(byteLength / 4) * 4);
+    const staging = this.createBuffer(
+      `${source.label}.staging`,
+      size,
+      GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    );
+    try {
+      this.encoder().copyBufferToBuffer(source, 0, staging, 0, size);
+      this.flush();
+      await this.#guard(`read ${source.label}`, staging.mapAsync(GPUMapMode.READ));
+      const copy = staging.getMappedRange(0, size).slice(0, byteLength);
+      staging.unmap();
+      await this.#throwCapturedErrors();
+      return copy;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /**
+   * Releases the engine: pending commands are dropped, and the device is destroyed if the engine
+   * created it. Idempotent.
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#encoder = null;
+    for (const buffer of this.#releaseAfterSubmit) buffer.destroy();
+    this.#releaseAfterSubmit = [];
+    if (this.#ownsDevice) this.device.destroy();
+  }
+
+  /** Same as `destroy()`, for `using engine = await createEngine()`. */
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+}
+
+/**
+ * Creates an engine on a new device (or on `options.device`).
+ *
+ * @example
+ * ```ts ignore
+ * import { createEngine, tensor } from './mod.ts';
+ * using engine = await createEngine();
+ * using x = tensor(engine, [1, -2, 3], [3]);
+ * ```
+ * @throws {WebGpuUnavailableError} when no device can be had; the message says how to fix it.
+ */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  if (options.device) {
+    return new Engine(options.device, { ...options, ownsDevice: false });
+  }
+  const { adapter, device } = await requestDevice(options);
+  return new Engine(device, { ...options, adapter, ownsDevice: true });
+}

@@ -1,0 +1,26 @@
+/**
+ * Every WGSL shader of the engine, by path under `shaders/`. The WGSL check (`npm run
+ * check:wgsl`, and the Chromium shader test) compiles each of these and fails on any diagnostic;
+ * it also fails when a file under `shaders/` is missing here.
+ *
+ * @module
+ */
+
+import binary from '../shaders/nn/binary.wgsl' with { type: 'text' };
+import matmul from '../shaders/nn/matmul.wgsl' with { type: 'text' };
+import matmulVec4 from '../shaders/nn/matmul_vec4.wgsl' with { type: 'text' };
+import reduce from '../shaders/nn/reduce.wgsl' with { type: 'text' };
+import softmax from '../shaders/nn/softmax.wgsl' with { type: 'text' };
+import transpose from '../shaders/nn/transpose.wgsl' with { type: 'text' };
+import unary from '../shaders/nn/unary.wgsl' with { type: 'text' };
+
+/** WGSL sources keyed by their path under `shaders/`. */
+export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
+  'nn/binary.wgsl': binary,
+  'nn/matmul.wgsl': matmul,
+  'nn/matmul_vec4.wgsl': matmulVec4,
+  'nn/reduce.wgsl': reduce,
+  'nn/softmax.wgsl': softmax,
+  'nn/transpose.wgsl': transpose,
+  'nn/unary.wgsl': unary,
+});
