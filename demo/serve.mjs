@@ -1,0 +1,17 @@
+// `npm start`: serves the explorer at http://localhost:8000/ with esbuild, rebuilding on change.
+import * as esbuild from 'esbuild';
+import { common } from './build.mjs';
+
+const port = Number(process.env.PORT ?? 8000);
+// Local only unless HOST says otherwise (e.g. HOST=0.0.0.0 to show it on a LAN).
+const host = process.env.HOST ?? '127.0.0.1';
+const context = await esbuild.context({
+  ...common,
+  entryPoints: ['demo/main.ts'],
+  outdir: 'demo/dist',
+  logLevel: 'warning',
+});
+await context.watch();
+const { hosts, port: actual } = await context.serve({ servedir: 'demo', port, host });
+console.log(`glassbox explorer: http://${hosts[0]}:${actual}/`);
+console.log('WebGPU needs Chrome/Edge 113+ (or Chromium with --enable-unsafe-webgpu on Linux).');
