@@ -90,7 +90,11 @@ for (const step of steps) {
     if (run.status !== 0) total.failed++;
     line = run.status === 0 ? 'clean' : 'FAILED';
   }
-  const status = run.error ? `could not start (${run.error.message})` : `exit ${run.status}`;
+  const status = run.error
+    ? `could not start (${run.error.message})`
+    : run.signal
+    ? `killed by ${run.signal}`
+    : `exit ${run.status}`;
   report.push(`${step.name.padEnd(13)} ${status.padEnd(8)} ${seconds.padStart(6)} s  ${line}`);
 }
 
