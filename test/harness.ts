@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type AcquiredDevice, describeAdapter, requestDevice } from '../src/gpu/device.ts';
 import { createEngine, type Engine, type EngineOptions } from '../src/gpu/engine.ts';
 
 /** Options of a test. */
@@ -53,21 +54,32 @@ export function test(name: string, fn: () => Promise<void> | void, options: Test
   }).timeout(options.timeout ?? 120_000);
 }
 
-let logged = false;
+let shared: Promise<AcquiredDevice> | null = null;
 
 /**
- * An engine for the tests of one module, made on first use. Logs the adapter once per runner.
+ * The runner's one shared device, requested on first use and destroyed when the runner unloads
+ * (fewer live devices at exit: wgpu on lavapipe has been seen to abort in teardown with many).
+ */
+function sharedDevice(): Promise<AcquiredDevice> {
+  shared ??= requestDevice().then((acquired) => {
+    console.log(`[glassbox tests] ${RUNNER} on adapter: ${describeAdapter(acquired.info)}`);
+    globalThis.addEventListener?.('unload', () => acquired.device.destroy());
+    return acquired;
+  });
+  return shared;
+}
+
+/**
+ * An engine for the tests of one module, made on first use, on the runner's shared device.
+ * Engines differ only in their options (e.g. a low `maxWorkgroupsPerDimension` to force
+ * folding). Tests that destroy or lose a device make their own with `createEngine()`.
  */
 export function sharedEngine(options: EngineOptions = {}): () => Promise<Engine> {
   let engine: Promise<Engine> | null = null;
   return () => {
-    engine ??= createEngine(options).then((e) => {
-      if (!logged) {
-        logged = true;
-        console.log(`[glassbox tests] ${RUNNER} on adapter: ${e.adapterName}`);
-      }
-      return e;
-    });
+    engine ??= sharedDevice().then(({ adapter, device }) =>
+      createEngine({ ...options, adapter, device })
+    );
     return engine;
   };
 }
