@@ -107,4 +107,52 @@ export {
 } from './ops/reduce.ts';
 export { logSoftmax, softmax, type SoftmaxOptions, softmaxReference } from './ops/softmax.ts';
 export { transpose, type TransposeOptions, transposeReference } from './ops/transpose.ts';
+export {
+  type AutoPad,
+  conv,
+  type ConvAttributes,
+  type ConvOptions,
+  convOutputShape,
+  type ConvPlan,
+  convReference,
+  type ConvReferenceOptions,
+  planConv,
+  type ReferenceResult,
+  type WindowAttributes,
+  type WindowAxis,
+} from './ops/conv.ts';
+export {
+  convTranspose,
+  type ConvTransposeAttributes,
+  type ConvTransposeOptions,
+  convTransposeOutputShape,
+  convTransposeReference,
+  type ConvTransposeReferenceOptions,
+  planConvTranspose,
+} from './ops/conv_transpose.ts';
+export {
+  averagePool,
+  type AveragePoolAttributes,
+  type AveragePoolOptions,
+  averagePoolReference,
+  globalAveragePool,
+  globalAveragePoolReference,
+  globalMaxPool,
+  globalMaxPoolReference,
+  type GlobalPoolOptions,
+  globalPoolOutputShape,
+  maxPool,
+  type MaxPoolOptions,
+  maxPoolReference,
+  planPool,
+  type PoolAttributes,
+  poolOutputShape,
+  type PoolPlan,
+} from './ops/pool.ts';
+export {
+  batchNormalization,
+  type BatchNormalizationOptions,
+  batchNormalizationOutputShape,
+  batchNormalizationReference,
+} from './ops/batch_norm.ts';
 export { SHADERS } from './shaders.ts';

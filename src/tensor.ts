@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Engine } from './gpu/engine.ts';
+import { type Engine, TENSOR_USAGE } from './gpu/engine.ts';
 import { ArgumentError, DestroyedError, LimitExceededError, ShapeError } from './gpu/errors.ts';
 
 /** Element types a tensor can hold. */
@@ -69,6 +69,12 @@ export function normalizeAxis(axis: number, rank: number, what: string): number 
 
 let nextId = 0;
 
+/** A buffer shared by a tensor and its reshaped views; released when the last one is destroyed. */
+interface Storage {
+  buffer: GPUBuffer;
+  refs: number;
+}
+
 /**
  * A tensor on the GPU. Holds one storage buffer of `size` elements of `dtype` in row-major order.
  */
@@ -83,7 +89,7 @@ export class Tensor {
   readonly size: number;
   /** Label of the buffer (shown in WebGPU error messages and captures). */
   readonly label: string;
-  #buffer: GPUBuffer | null;
+  #storage: Storage | null;
 
   /** Wraps an existing buffer; the tensor takes ownership. Prefer {@linkcode tensor}. */
   constructor(
@@ -95,7 +101,7 @@ export class Tensor {
   ) {
     validateShape(shape, 'create tensor');
     this.engine = engine;
-    this.#buffer = buffer;
+    this.#storage = { buffer, refs: 1 };
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = sizeOf(shape);
@@ -104,12 +110,12 @@ export class Tensor {
 
   /** The GPU buffer. @throws {DestroyedError} after `destroy()`. */
   get buffer(): GPUBuffer {
-    if (!this.#buffer) {
+    if (!this.#storage) {
       throw new DestroyedError(
         `Cannot use tensor ${this.label} ${formatShape(this.shape)}: it was destroyed`,
       );
     }
-    return this.#buffer;
+    return this.#storage.buffer;
   }
 
   /** Rank (number of dimensions). */
@@ -119,7 +125,31 @@ export class Tensor {
 
   /** Whether `destroy()` was called. */
   get isDestroyed(): boolean {
-    return this.#buffer === null;
+    return this.#storage === null;
+  }
+
+  /**
+   * A view of the same elements with another shape of the same size: no copy, no kernel. The
+   * view and this tensor share the buffer, which is released when both are destroyed.
+   *
+   * @throws {ShapeError} when the sizes differ.
+   */
+  reshape(shape: readonly number[]): Tensor {
+    validateShape(shape, 'reshape tensor');
+    if (sizeOf(shape) !== this.size) {
+      throw new ShapeError(
+        `Cannot reshape tensor ${this.label} ${formatShape(this.shape)} (${this.size} elements) ` +
+          `to ${formatShape(shape)} (${sizeOf(shape)} elements)`,
+      );
+    }
+    const storage = this.#storage;
+    if (!storage) {
+      throw new DestroyedError(`Cannot reshape tensor ${this.label}: it was destroyed`);
+    }
+    const view = new Tensor(this.engine, storage.buffer, shape, this.dtype, this.label);
+    view.#storage = storage;
+    storage.refs++;
+    return view;
   }
 
   /**
@@ -142,11 +172,12 @@ export class Tensor {
    * Releases the buffer once the commands already recorded are submitted. Idempotent.
    */
   destroy(): void {
-    if (!this.#buffer) return;
-    const buffer = this.#buffer;
-    this.#buffer = null;
-    if (this.engine.isLost) buffer.destroy();
-    else this.engine.release(buffer);
+    const storage = this.#storage;
+    if (!storage) return;
+    this.#storage = null;
+    if (--storage.refs > 0) return;
+    if (this.engine.isLost) storage.buffer.destroy();
+    else this.engine.release(storage.buffer);
   }
 
   /** Same as `destroy()`, for `using`. */
@@ -168,17 +199,35 @@ export interface TensorOptions {
   label?: string;
 }
 
-const TENSOR_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/** Options for {@linkcode empty}. */
+export interface EmptyOptions extends TensorOptions {
+  /**
+   * Guarantee zeros. Without it the buffer may come from the engine's pool of released buffers
+   * and hold stale data, which is right for kernel outputs that write every element.
+   */
+  zero?: boolean;
+}
+
 
 /**
- * An uninitialized (zero-filled, as WebGPU guarantees) tensor of `shape`.
+ * A tensor of `shape` for a kernel to write: its buffer may be reused from the engine's pool
+ * (stale contents) unless `options.zero` asks for zeros.
  *
  * @throws {ShapeError} for a bad shape; {@linkcode LimitExceededError} past the binding limit.
  */
 export function empty(
   engine: Engine,
   shape: readonly number[],
-  options: TensorOptions = {},
+  options: EmptyOptions = {},
+): Tensor {
+  return allocate(engine, shape, options, true);
+}
+
+function allocate(
+  engine: Engine,
+  shape: readonly number[],
+  options: EmptyOptions,
+  pooled: boolean,
 ): Tensor {
   const dtype = options.dtype ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'i32') {
@@ -195,7 +244,9 @@ export function empty(
         `maxStorageBufferBindingSize (${limit} bytes)`,
     );
   }
-  const buffer = engine.createBuffer(label, bytes, TENSOR_USAGE);
+  const buffer = pooled
+    ? engine.pooledBuffer(label, bytes, TENSOR_USAGE, options.zero ?? false)
+    : engine.createBuffer(label, bytes, TENSOR_USAGE);
   return new Tensor(engine, buffer, shape, dtype, label);
 }
 
@@ -236,7 +287,9 @@ export function tensor(
       }
     }
   }
-  const t = empty(engine, dims, { ...options, dtype });
+  // A fresh buffer, never a pooled one: the upload is a queue write, which runs before recorded
+  // commands that may still read a pooled buffer's previous contents.
+  const t = allocate(engine, dims, { ...options, dtype }, false);
   if (data.length > 0) {
     const host = dtype === 'f32'
       ? (data instanceof Float32Array ? data : Float32Array.from(data))

@@ -1,34 +1,50 @@
-// nn/binary.wgsl — elementwise binary functions with numpy broadcasting: y = f(a, b).
+// nn/binary.wgsl — elementwise binary functions with numpy broadcasting: y = f(a, b), on f32 or
+// i32 operands; arithmetic keeps the operands' dtype, comparisons and logical ops give i32 0/1.
 //
 // Bindings (group 0):
-//   0  a     storage, read        array<f32>   a's elements, row-major
-//   1  b     storage, read        array<f32>   b's elements, row-major
-//   2  y     storage, read_write  array<f32>   n = prod(outShape) elements, row-major
+//   0  a     storage, read        array<u32>   a's elements (f32 or i32 bits), row-major
+//   1  b     storage, read        array<u32>   b's elements, same dtype as a, row-major
+//   2  y     storage, read_write  array<u32>   n = prod(outShape) elements, row-major: the
+//                                               operands' dtype, or i32 0/1 (OP ≥ 7)
 //   3  geom  storage, read        array<u32>   [n, rank, outShape[rank], aStrides[rank],
 //                                               bStrides[rank]]; a stride is 0 on an axis
 //                                               where that operand is broadcast
 // Dispatch: ceil(n / WG) workgroups, linear, folded by the engine; tail bounds-checked.
 // Overrides: WG        workgroup size (default 64).
 //            OP        0 add  1 sub  2 mul  3 div  4 max  5 min  6 pow
+//                      7 equal  8 less  9 less_equal  10 greater  11 greater_equal
+//                      12 and  13 or  14 xor  15 not (of a; b is ignored)
+//            INT       false: operands are f32; true: operands are i32.
 //            BROADCAST false when a, b and y have one shape: index all three by i directly.
-// Numerics: one rounded operation per element. WGSL's pow is undefined for a negative base, so
-//   pow takes |a| and restores the sign for integral exponents (odd: negative), and yields NaN
-//   for a negative base with a fractional exponent, as C's pow does; pow(x, 0) = 1. It is
-//   exp2(b·log2|a|) on most platforms: a few ulp, growing with |b·log2|a||.
-//   max/min use WGSL's max/min, whose NaN behaviour is platform-defined.
+// Numerics (f32): one rounded operation per element. WGSL's pow is undefined for a negative
+//   base, so pow takes |a| and restores the sign for integral exponents (odd: negative), and
+//   yields NaN for a negative base with a fractional exponent, as C's pow does; pow(x, 0) = 1.
+//   It is exp2(b·log2|a|) on most platforms: a few ulp, growing with |b·log2|a||. max/min use
+//   WGSL's max/min, whose NaN behaviour is platform-defined. Comparisons with a NaN operand are
+//   false (NaN found by bit pattern, since SwiftShader's comparisons are not IEEE); -0 == +0.
+// Numerics (i32): WGSL's two's-complement wrapping for add/sub/mul; div truncates toward zero,
+//   and by WGSL's rule x / 0 = x and i32min / -1 = i32min (ONNX leaves both undefined). pow
+//   is exact repeated squaring (wrapping); a negative exponent gives the truncated 1/a^|b|:
+//   1 for a = 1, ±1 for a = -1, else 0 (also for a = 0, where C would divide by zero).
+// Logical ops treat any non-zero element as true.
 
 override WG: u32 = 64u;
 override OP: u32 = 0u;
+override INT: bool = false;
 override BROADCAST: bool = true;
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(0) var<storage, read> a: array<u32>;
+@group(0) @binding(1) var<storage, read> b: array<u32>;
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;
 @group(0) @binding(3) var<storage, read> geom: array<u32>;
 
 // Runtime bit casts: Tint rejects a constant expression whose value is NaN or ±inf.
 fn from_bits(bits: u32) -> f32 {
   return bitcast<f32>(bits);
+}
+
+fn is_nan_bits(bits: u32) -> bool {
+  return (bits & 0x7fffffffu) > 0x7f800000u;
 }
 
 fn pow_signed(u: f32, v: f32) -> f32 {
@@ -46,17 +62,77 @@ fn pow_signed(u: f32, v: f32) -> f32 {
   return select(r, -r, odd);
 }
 
-fn apply(u: f32, v: f32) -> f32 {
-  switch OP {
-    case 0u: { return u + v; }
-    case 1u: { return u - v; }
-    case 2u: { return u * v; }
-    case 3u: { return u / v; }
-    case 4u: { return max(u, v); }
-    case 5u: { return min(u, v); }
-    case 6u: { return pow_signed(u, v); }
-    default: { return u; }
+fn pow_int(u: i32, v: i32) -> i32 {
+  if (v < 0) {
+    if (u == 1) {
+      return 1;
+    }
+    if (u == -1) {
+      return select(1, -1, (v & 1) != 0);
+    }
+    return 0;
   }
+  var r = 1;
+  var base = u;
+  for (var k = u32(v); k != 0u; k = k >> 1u) {
+    if ((k & 1u) != 0u) {
+      r = r * base;
+    }
+    base = base * base;
+  }
+  return r;
+}
+
+fn apply_f32(ub: u32, vb: u32) -> u32 {
+  let u = bitcast<f32>(ub);
+  let v = bitcast<f32>(vb);
+  let ordered = !is_nan_bits(ub) && !is_nan_bits(vb);
+  switch OP {
+    case 0u: { return bitcast<u32>(u + v); }
+    case 1u: { return bitcast<u32>(u - v); }
+    case 2u: { return bitcast<u32>(u * v); }
+    case 3u: { return bitcast<u32>(u / v); }
+    case 4u: { return bitcast<u32>(max(u, v)); }
+    case 5u: { return bitcast<u32>(min(u, v)); }
+    case 6u: { return bitcast<u32>(pow_signed(u, v)); }
+    case 7u: { return u32(ordered && u == v); }
+    case 8u: { return u32(ordered && u < v); }
+    case 9u: { return u32(ordered && u <= v); }
+    case 10u: { return u32(ordered && u > v); }
+    case 11u: { return u32(ordered && u >= v); }
+    default: { return ub; }
+  }
+}
+
+fn apply_i32(ub: u32, vb: u32) -> u32 {
+  let u = bitcast<i32>(ub);
+  let v = bitcast<i32>(vb);
+  switch OP {
+    case 0u: { return bitcast<u32>(u + v); }
+    case 1u: { return bitcast<u32>(u - v); }
+    case 2u: { return bitcast<u32>(u * v); }
+    case 3u: { return bitcast<u32>(u / v); }
+    case 4u: { return bitcast<u32>(max(u, v)); }
+    case 5u: { return bitcast<u32>(min(u, v)); }
+    case 6u: { return bitcast<u32>(pow_int(u, v)); }
+    case 7u: { return u32(u == v); }
+    case 8u: { return u32(u < v); }
+    case 9u: { return u32(u <= v); }
+    case 10u: { return u32(u > v); }
+    case 11u: { return u32(u >= v); }
+    case 12u: { return u32(u != 0 && v != 0); }
+    case 13u: { return u32(u != 0 || v != 0); }
+    case 14u: { return u32((u != 0) != (v != 0)); }
+    case 15u: { return u32(u == 0); }
+    default: { return ub; }
+  }
+}
+
+fn apply(u: u32, v: u32) -> u32 {
+  if (INT) {
+    return apply_i32(u, v);
+  }
+  return apply_f32(u, v);
 }
 
 @compute @workgroup_size(WG)

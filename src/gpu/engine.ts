@@ -47,6 +47,11 @@ export interface EngineOptions extends RequestDeviceOptions {
    * Lets tests exercise folding on small tensors.
    */
   maxWorkgroupsPerDimension?: number;
+  /**
+   * Bytes of released tensor buffers kept for reuse by later kernel outputs (default 256 MiB;
+   * 0 disables pooling).
+   */
+  poolLimitBytes?: number;
 }
 
 /** A compute dispatch: what {@linkcode Engine.dispatch} takes. */
@@ -58,6 +63,13 @@ export interface DispatchSpec extends PipelineKey {
 }
 
 const MAP_READ_SIZE_ALIGN = 4;
+
+/**
+ * Usage of tensor buffers (STORAGE | COPY_SRC | COPY_DST); only these are pooled. A literal, so
+ * that this module loads where WebGPU's globals are missing and the caller gets
+ * {@linkcode WebGpuUnavailableError} instead of a ReferenceError.
+ */
+export const TENSOR_USAGE: GPUBufferUsageFlags = 0x80 | 0x04 | 0x08;
 
 /**
  * One GPU device and everything glassbox keeps for it. Create with {@linkcode createEngine};
@@ -83,6 +95,11 @@ export class Engine {
   #scopeErrors: Promise<Error | null>[] = [];
   #uncaptured: Error | null = null;
   #dispatchCount = 0;
+  /** Released tensor buffers by exact byte size, for kernel outputs to reuse. */
+  #pool = new Map<number, GPUBuffer[]>();
+  #pooledBytes = 0;
+  /** Upper bound of the pool; past it released buffers are destroyed. */
+  readonly poolLimitBytes: number;
 
   /** Wraps a device; prefer {@linkcode createEngine}. */
   constructor(
@@ -108,6 +125,7 @@ export class Engine {
     }
     this.maxWorkgroupsPerDimension = Math.min(requested, limit);
     this.#ownsDevice = options.ownsDevice ?? false;
+    this.poolLimitBytes = options.poolLimitBytes ?? 256 * 1024 * 1024;
     this.#lostPromise = device.lost.then((info) => {
       this.#lost = info;
       throw this.#lostError('device lost');
@@ -197,12 +215,52 @@ export class Engine {
   }
 
   /**
-   * Destroys `buffer` now if no recorded command may use it, else at the next submission. For
-   * buffers the caller is done with, such as a destroyed tensor's.
+   * Gives back a buffer the caller is done with, such as a destroyed tensor's. Tensor buffers go
+   * to the pool (up to {@linkcode poolLimitBytes}), where a later kernel output in the same or a
+   * later submission can reuse them: commands in one encoder run in order, so a reuse recorded
+   * after the last use is safe. Other buffers are destroyed after the pending submission.
    */
   release(buffer: GPUBuffer): void {
-    if (this.#encoder) this.#releaseAfterSubmit.push(buffer);
-    else buffer.destroy();
+    const poolable = buffer.usage === TENSOR_USAGE && !this.isLost &&
+      this.#pooledBytes + buffer.size <= this.poolLimitBytes;
+    if (poolable) {
+      const list = this.#pool.get(buffer.size);
+      if (list) list.push(buffer);
+      else this.#pool.set(buffer.size, [buffer]);
+      this.#pooledBytes += buffer.size;
+    } else if (this.#encoder) {
+      this.#releaseAfterSubmit.push(buffer);
+    } else {
+      buffer.destroy();
+    }
+  }
+
+  /**
+   * A storage buffer for a kernel to write: a pooled one of exactly this size when there is one
+   * (relabeled in spirit only: WebGPU labels are fixed), else a new one. `zero` clears it.
+   */
+  pooledBuffer(label: string, size: number, usage: GPUBufferUsageFlags, zero: boolean): GPUBuffer {
+    this.assertAlive(`create buffer ${label}`);
+    const bytes = Math.max(4, Math.ceil(size / 4) * 4);
+    const list = usage === TENSOR_USAGE ? this.#pool.get(bytes) : undefined;
+    const reused = list?.pop();
+    if (reused) {
+      this.#pooledBytes -= bytes;
+      if (zero) this.encoder().clearBuffer(reused);
+      return reused;
+    }
+    return this.createBuffer(label, bytes, usage);
+  }
+
+  /** Destroys the pooled buffers (after pending work is submitted). */
+  trim(): void {
+    for (const list of this.#pool.values()) for (const b of list) this.releaseAfterSubmit(b);
+    this.#pool.clear();
+    this.#pooledBytes = 0;
+    if (!this.#encoder) {
+      for (const b of this.#releaseAfterSubmit) b.destroy();
+      this.#releaseAfterSubmit = [];
+    }
   }
 
   /** The pending command encoder, created on demand. */
@@ -344,6 +402,9 @@ export class Engine {
     this.#encoder = null;
     for (const buffer of this.#releaseAfterSubmit) buffer.destroy();
     this.#releaseAfterSubmit = [];
+    for (const list of this.#pool.values()) for (const buffer of list) buffer.destroy();
+    this.#pool.clear();
+    this.#pooledBytes = 0;
     if (this.#ownsDevice) this.device.destroy();
   }
 

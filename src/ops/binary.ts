@@ -1,13 +1,15 @@
 /**
  * Elementwise binary functions with numpy broadcasting on the GPU (`shaders/nn/binary.wgsl`)
- * and their f64 CPU reference.
+ * and their f64 CPU reference. Operands are f32 or i32 (both the same); i32 arithmetic has
+ * integer semantics (wrapping, division truncating toward zero).
  *
  * @module
  */
 
 import binarySource from '../../shaders/nn/binary.wgsl' with { type: 'text' };
 import type { Engine } from '../gpu/engine.ts';
-import { empty, sizeOf, type Tensor } from '../tensor.ts';
+import { ArgumentError } from '../gpu/errors.ts';
+import { type DType, empty, formatShape, sizeOf, type Tensor } from '../tensor.ts';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -37,25 +39,48 @@ export interface BinaryOptions {
 }
 
 /**
- * Applies `op` elementwise to `a` and `b`, broadcast by numpy's rule; returns a new f32 tensor
- * of the broadcast shape. (The op name comes first, like the named wrappers `add`, `mul`, ...
- * that most callers use.)
+ * Checks that `a` and `b` are live tensors of `engine` with one dtype out of `dtypes`; returns
+ * that dtype.
  *
- * @throws {ShapeError} when the shapes do not broadcast, naming both.
+ * @throws {ArgumentError} naming the op and both dtypes when they differ.
  */
-export function binary(
+export function checkSameDtype(
   engine: Engine,
-  op: BinaryOp,
+  op: string,
   a: Tensor,
   b: Tensor,
-  options: BinaryOptions = {},
+  dtypes: readonly DType[] = ['f32', 'i32'],
+): DType {
+  checkOperand(engine, op, 'a', a, dtypes);
+  checkOperand(engine, op, 'b', b, dtypes);
+  if (a.dtype !== b.dtype) {
+    throw new ArgumentError(
+      `Cannot run ${op}: a ${formatShape(a.shape)} is ${a.dtype} but b ${formatShape(b.shape)} ` +
+        `is ${b.dtype}; both must have one dtype`,
+    );
+  }
+  return a.dtype;
+}
+
+/**
+ * Records `nn/binary.wgsl` with override `OP = code` on validated operands of one dtype and
+ * returns the broadcast result of dtype `outDtype`. Shared by {@linkcode binary} and the
+ * comparison and logical operators (`compare.ts`); callers validate first.
+ *
+ * @throws {ShapeError} when the shapes do not broadcast.
+ */
+export function runBinaryKernel(
+  engine: Engine,
+  op: string,
+  code: number,
+  a: Tensor,
+  b: Tensor,
+  outDtype: DType,
+  label: string,
 ): Tensor {
-  checkChoice('binary', op, BINARY_OPS);
-  checkOperand(engine, op, 'a', a);
-  checkOperand(engine, op, 'b', b);
   const shape = broadcastShapes(a.shape, b.shape, op);
   const n = sizeOf(shape);
-  const y = empty(engine, shape, { label: options.label ?? `${op}.out` });
+  const y = empty(engine, shape, { dtype: outDtype, label });
   if (n === 0) return y;
   const same = a.size === n && b.size === n;
   const rank = shape.length;
@@ -69,11 +94,40 @@ export function binary(
   engine.dispatch({
     code: binarySource,
     label: `nn/binary.wgsl ${op}`,
-    constants: { OP: BINARY_OPS[op], WG: WORKGROUP_SIZE, BROADCAST: same ? 0 : 1 },
+    constants: {
+      OP: code,
+      WG: WORKGROUP_SIZE,
+      INT: a.dtype === 'i32' ? 1 : 0,
+      BROADCAST: same ? 0 : 1,
+    },
     bindings: [a.buffer, b.buffer, y.buffer, engine.constants(`${op}.geometry`, geometry)],
     workgroups: Math.ceil(n / WORKGROUP_SIZE),
   });
   return y;
+}
+
+/**
+ * Applies `op` elementwise to `a` and `b`, broadcast by numpy's rule; returns a new tensor of
+ * the broadcast shape and the operands' dtype. (The op name comes first, like the named wrappers
+ * `add`, `mul`, ... that most callers use.)
+ *
+ * On i32 operands: add, sub and mul wrap (two's complement); div truncates toward zero, and
+ * `x / 0 = x` (WGSL's rule; ONNX leaves it undefined); pow is exact, and a negative exponent
+ * gives the truncated `1 / a^|b|` (0 unless |a| = 1).
+ *
+ * @throws {ShapeError} when the shapes do not broadcast, naming both.
+ * @throws {ArgumentError} when the operands' dtypes differ.
+ */
+export function binary(
+  engine: Engine,
+  op: BinaryOp,
+  a: Tensor,
+  b: Tensor,
+  options: BinaryOptions = {},
+): Tensor {
+  checkChoice('binary', op, BINARY_OPS);
+  const dtype = checkSameDtype(engine, op, a, b);
+  return runBinaryKernel(engine, op, BINARY_OPS[op], a, b, dtype, options.label ?? `${op}.out`);
 }
 
 /** `a + b`, broadcast. */
@@ -82,7 +136,7 @@ export const add = (engine: Engine, a: Tensor, b: Tensor): Tensor => binary(engi
 export const sub = (engine: Engine, a: Tensor, b: Tensor): Tensor => binary(engine, 'sub', a, b);
 /** `a · b`, broadcast. */
 export const mul = (engine: Engine, a: Tensor, b: Tensor): Tensor => binary(engine, 'mul', a, b);
-/** `a / b`, broadcast. */
+/** `a / b`, broadcast (truncating toward zero on i32). */
 export const div = (engine: Engine, a: Tensor, b: Tensor): Tensor => binary(engine, 'div', a, b);
 /** Elementwise maximum, broadcast. */
 export const maximum = (engine: Engine, a: Tensor, b: Tensor): Tensor =>
@@ -103,20 +157,45 @@ const REFERENCE: Record<BinaryOp, (u: number, v: number) => number> = {
   pow: Math.pow,
 };
 
-/** f64 CPU reference of {@linkcode binary}: returns the data and the broadcast shape. */
-export function binaryReference(
-  op: BinaryOp,
+const I32_MIN = -2147483648;
+
+function powInt(u: number, v: number): number {
+  if (v < 0) return u === 1 ? 1 : u === -1 ? (v % 2 ? -1 : 1) : 0;
+  let r = 1;
+  let base = u;
+  for (let k = v; k !== 0; k = Math.floor(k / 2)) {
+    if (k % 2) r = Math.imul(r, base);
+    base = Math.imul(base, base);
+  }
+  return r;
+}
+
+const REFERENCE_I32: Record<BinaryOp, (u: number, v: number) => number> = {
+  add: (u, v) => (u + v) | 0,
+  sub: (u, v) => (u - v) | 0,
+  mul: (u, v) => Math.imul(u, v),
+  div: (u, v) => (v === 0 || (u === I32_MIN && v === -1) ? u : Math.trunc(u / v)),
+  max: Math.max,
+  min: Math.min,
+  pow: powInt,
+};
+
+/**
+ * Evaluates `f` over the numpy broadcast of two row-major operands: the shared loop of the
+ * binary, comparison and logical references.
+ */
+export function broadcastReference(
+  f: (u: number, v: number) => number,
   a: ArrayLike<number>,
   aShape: readonly number[],
   b: ArrayLike<number>,
   bShape: readonly number[],
+  op: string,
 ): { data: Float64Array; shape: number[] } {
-  checkChoice('binaryReference', op, BINARY_OPS);
   const shape = broadcastShapes(aShape, bShape, op);
   const rank = shape.length;
   const sa = broadcastStrides(aShape, rank);
   const sb = broadcastStrides(bShape, rank);
-  const f = REFERENCE[op];
   const n = sizeOf(shape);
   const data = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -132,4 +211,22 @@ export function binaryReference(
     data[i] = f(a[ia], b[ib]);
   }
   return { data, shape };
+}
+
+/**
+ * f64 CPU reference of {@linkcode binary}: returns the data and the broadcast shape. With
+ * `dtype: 'i32'` it follows the GPU's integer semantics exactly (wrapping, truncating division,
+ * `x / 0 = x`).
+ */
+export function binaryReference(
+  op: BinaryOp,
+  a: ArrayLike<number>,
+  aShape: readonly number[],
+  b: ArrayLike<number>,
+  bShape: readonly number[],
+  dtype: DType = 'f32',
+): { data: Float64Array; shape: number[] } {
+  checkChoice('binaryReference', op, BINARY_OPS);
+  const f = dtype === 'i32' ? REFERENCE_I32[op] : REFERENCE[op];
+  return broadcastReference(f, a, aShape, b, bShape, op);
 }

@@ -1,7 +1,7 @@
 import { assertArrayEquals, assertClose, assertEquals, assertThrows } from '../../test/assert.ts';
 import { sharedEngine, testGpu } from '../../test/harness.ts';
-import { uniform } from '../../test/random.ts';
-import { ShapeError } from '../gpu/errors.ts';
+import { integers, uniform } from '../../test/random.ts';
+import { ArgumentError, ShapeError } from '../gpu/errors.ts';
 import { sizeOf, tensor } from '../tensor.ts';
 import { binary, type BinaryOp, binaryReference } from './binary.ts';
 
@@ -101,6 +101,71 @@ testGpu('binary: shapes that do not broadcast name both shapes', getEngine, asyn
     () => binary(engine, 'add', a, b),
     ShapeError,
     'shapes [2, 3] and [4] do not broadcast',
+  );
+  await Promise.resolve();
+});
+
+// Integer operands: exact against the CPU's integer semantics (wrapping, truncating division).
+function intOperands(op: BinaryOp, aShape: number[], bShape: number[]) {
+  const a = Int32Array.from(integers(sizeOf(aShape), 41 + aShape.length, -1000, 1000));
+  const b = op === 'pow'
+    ? Int32Array.from(integers(sizeOf(bShape), 43, -2, 4))
+    : Int32Array.from(integers(sizeOf(bShape), 47 + bShape.length, -50, 50));
+  return { a, b };
+}
+
+for (const op of Object.keys(TOLERANCE) as BinaryOp[]) {
+  testGpu(`binary ${op} on i32: broadcasting cases, exact`, getEngine, async (engine) => {
+    for (const [aShape, bShape] of SHAPES) {
+      const { a, b } = intOperands(op, aShape, bShape);
+      using ta = tensor(engine, a, aShape);
+      using tb = tensor(engine, b, bShape);
+      using y = binary(engine, op, ta, tb);
+      assertEquals(y.dtype, 'i32', `${op} dtype`);
+      const ref = binaryReference(op, a, aShape, b, bShape, 'i32');
+      assertArrayEquals(y.shape, ref.shape, `${op} shape`);
+      assertArrayEquals(await y.read(), ref.data, `${op} i32 ${aShape} × ${bShape}`);
+    }
+  });
+}
+
+testGpu('binary on i32: division truncates toward zero; edge cases', getEngine, async (engine) => {
+  const min = -2147483648;
+  const a = new Int32Array([7, -7, 7, -7, 1, -1, 0, 5, min, min, 2147483647, 3, -2, 1]);
+  const b = new Int32Array([2, 2, -2, -2, 3, 3, 5, 0, -1, 1, 1, 7, 3, -3]);
+  using ta = tensor(engine, a);
+  using tb = tensor(engine, b);
+  using q = binary(engine, 'div', ta, tb);
+  const expected = [3, -3, -3, 3, 0, 0, 0, 5, min, min, 2147483647, 0, 0, 0];
+  assertArrayEquals(await q.read(), expected, 'div');
+  assertArrayEquals(expected, binaryReference('div', a, [14], b, [14], 'i32').data, 'reference');
+  using s = binary(engine, 'add', ta, tb); // 2147483647 + 1 wraps
+  assertArrayEquals(await s.read(), binaryReference('add', a, [14], b, [14], 'i32').data, 'add');
+  using m = binary(engine, 'mul', ta, ta); // wraps
+  assertArrayEquals(await m.read(), binaryReference('mul', a, [14], a, [14], 'i32').data, 'mul');
+  using p = binary(engine, 'pow', ta, tb);
+  assertArrayEquals(await p.read(), binaryReference('pow', a, [14], b, [14], 'i32').data, 'pow');
+  const powRef = binaryReference('pow', [-2, 3, 1, -1, -1, 0, 2], [7], [3, 4, -5, -3, -4, -1, 31], [
+    7,
+  ], 'i32');
+  assertArrayEquals(powRef.data, [-8, 81, 1, -1, 1, 0, -2147483648], 'pow reference');
+});
+
+testGpu('binary: i32 with a folded dispatch', getFolding, async (engine) => {
+  const { a, b } = intOperands('sub', [10, 1, 50], [3, 1]);
+  using ta = tensor(engine, a, [10, 1, 50]);
+  using tb = tensor(engine, b, [3, 1]);
+  using y = binary(engine, 'sub', ta, tb);
+  assertArrayEquals(await y.read(), binaryReference('sub', a, [10, 1, 50], b, [3, 1], 'i32').data);
+});
+
+testGpu('binary: mixed dtypes are rejected, naming both', getEngine, async (engine) => {
+  using a = tensor(engine, [1, 2]);
+  using b = tensor(engine, new Int32Array([1, 2]));
+  assertThrows(
+    () => binary(engine, 'add', a, b),
+    ArgumentError,
+    'a [2] is f32 but b [2] is i32',
   );
   await Promise.resolve();
 });

@@ -119,7 +119,7 @@ export function matmul(engine: Engine, a: Tensor, b: Tensor, options: MatmulOpti
   checkOperand(engine, 'matmul', 'b', b);
   const plan = planMatmul(a.shape, b.shape, options);
   const { M, N, K, batch } = plan;
-  const c = empty(engine, plan.shape, { label: options.label ?? 'matmul.out' });
+  const c = empty(engine, plan.shape, { label: options.label ?? 'matmul.out', zero: K === 0 });
   if (c.size === 0 || K === 0) return c;
   const vec4 = (options.kernel ?? 'auto') === 'auto' && !options.transposeA &&
     !options.transposeB && K % 4 === 0 && N % 4 === 0;

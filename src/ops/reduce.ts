@@ -6,7 +6,7 @@
  */
 
 import reduceSource from '../../shaders/nn/reduce.wgsl' with { type: 'text' };
-import type { Engine } from '../gpu/engine.ts';
+import { type Engine, TENSOR_USAGE } from '../gpu/engine.ts';
 import { ArgumentError } from '../gpu/errors.ts';
 import { empty, formatShape, normalizeAxis, sizeOf, type Tensor } from '../tensor.ts';
 import { checkChoice, checkOperand, WORKGROUP_SIZE } from './common.ts';
@@ -92,7 +92,7 @@ export function reduce(
   }
   const label = options.label ?? `${op}.out`;
   if (outputs === 0 || view.len === 0) {
-    return empty(engine, view.shape, { label, dtype: indexed ? 'i32' : 'f32' });
+    return empty(engine, view.shape, { label, dtype: indexed ? 'i32' : 'f32', zero: true });
   }
 
   // Pass after pass, until one span per output is left; intermediate partials are released
@@ -112,10 +112,10 @@ export function reduce(
     const count = outer * inner * spans;
     const outValues = last && !indexed
       ? empty(engine, view.shape, { label })
-      : engine.createBuffer(`${op}.partial${pass}`, count * 4, GPUBufferUsage.STORAGE);
+      : engine.pooledBuffer(`${op}.partial${pass}`, count * 4, TENSOR_USAGE, false);
     const outIndices = last && indexed
       ? empty(engine, view.shape, { label, dtype: 'i32' })
-      : engine.createBuffer(`${op}.indices${pass}`, count * 4, GPUBufferUsage.STORAGE);
+      : engine.pooledBuffer(`${op}.indices${pass}`, count * 4, TENSOR_USAGE, false);
     const outValuesBuffer = 'buffer' in outValues ? outValues.buffer : outValues;
     const outIndicesBuffer = 'buffer' in outIndices ? outIndices.buffer : outIndices;
     const params = new ArrayBuffer(32);
@@ -134,11 +134,12 @@ export function reduce(
       ],
       workgroups: count,
     });
-    if (values !== x.buffer) engine.releaseAfterSubmit(values);
-    if (indices) engine.releaseAfterSubmit(indices);
+    // Partials are dead once this pass is recorded: back to the pool for later outputs.
+    if (values !== x.buffer) engine.release(values);
+    if (indices) engine.release(indices);
     if (last) {
-      if (indexed) engine.releaseAfterSubmit(outValuesBuffer);
-      else engine.releaseAfterSubmit(outIndicesBuffer);
+      if (indexed) engine.release(outValuesBuffer);
+      else engine.release(outIndicesBuffer);
       return (indexed ? outIndices : outValues) as Tensor;
     }
     values = outValuesBuffer;

@@ -6,6 +6,7 @@
 
 import unarySource from '../../shaders/nn/unary.wgsl' with { type: 'text' };
 import type { Engine } from '../gpu/engine.ts';
+import { ArgumentError } from '../gpu/errors.ts';
 import { empty, type Tensor } from '../tensor.ts';
 import { checkChoice, checkOperand, WORKGROUP_SIZE } from './common.ts';
 
@@ -21,7 +22,20 @@ export type UnaryOp =
   | 'neg'
   | 'sqrt'
   | 'gelu_tanh'
-  | 'erf';
+  | 'erf'
+  | 'leakyRelu'
+  | 'hardSigmoid'
+  | 'hardSwish'
+  | 'clip'
+  | 'elu'
+  | 'reciprocal'
+  | 'floor'
+  | 'ceil'
+  | 'softplus'
+  | 'sin'
+  | 'cos'
+  | 'round'
+  | 'sign';
 
 /** Supported unary functions and their `OP` override code in the shader. */
 export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = Object.freeze({
@@ -36,32 +50,115 @@ export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = Object.freeze({
   sqrt: 8,
   gelu_tanh: 9,
   erf: 10,
+  leakyRelu: 11,
+  hardSigmoid: 12,
+  hardSwish: 13,
+  clip: 14,
+  elu: 15,
+  reciprocal: 16,
+  floor: 17,
+  ceil: 18,
+  softplus: 19,
+  sin: 20,
+  cos: 21,
+  round: 22,
+  sign: 23,
+});
+
+/**
+ * Default `alpha` and `beta` of the functions that take them (ONNX's defaults). For `clip`,
+ * `alpha` is the lower bound and `beta` the upper one; absent bounds are ∓infinity.
+ */
+export const UNARY_PARAMETERS: Readonly<
+  Partial<Record<UnaryOp, Readonly<{ alpha: number; beta: number }>>>
+> = Object.freeze({
+  leakyRelu: Object.freeze({ alpha: 0.01, beta: 0 }),
+  hardSigmoid: Object.freeze({ alpha: 0.2, beta: 0.5 }),
+  hardSwish: Object.freeze({ alpha: 1 / 6, beta: 0.5 }),
+  clip: Object.freeze({ alpha: -Infinity, beta: Infinity }),
+  elu: Object.freeze({ alpha: 1, beta: 0 }),
 });
 
 /** Options for {@linkcode unary}. */
 export interface UnaryOptions {
+  /**
+   * First parameter: the slope of `leakyRelu` and `elu`, the slope of `hardSigmoid` and
+   * `hardSwish`, the lower bound of `clip`. Default: see {@linkcode UNARY_PARAMETERS}. Only the
+   * functions listed there take one.
+   */
+  alpha?: number;
+  /** Second parameter: the offset of `hardSigmoid` and `hardSwish`, the upper bound of `clip`. */
+  beta?: number;
+  /** Label of the output buffer. */
+  label?: string;
+}
+
+/** Options for {@linkcode clip}. */
+export interface ClipOptions {
+  /** Lower bound; absent means none (−infinity). */
+  min?: number;
+  /** Upper bound; absent means none (+infinity). When `min > max`, every element becomes `max`. */
+  max?: number;
   /** Label of the output buffer. */
   label?: string;
 }
 
 /**
- * Applies `op` to every element of `x`; returns a new f32 tensor of `x`'s shape.
+ * Resolves `alpha` and `beta` of `op` against its defaults.
+ *
+ * @throws {ArgumentError} when `op` takes no parameters but one is given, or a value is NaN (or
+ *   infinite, except for `clip`'s bounds).
+ */
+export function unaryParameters(
+  op: UnaryOp,
+  options: Pick<UnaryOptions, 'alpha' | 'beta'> = {},
+): { alpha: number; beta: number } {
+  const defaults = UNARY_PARAMETERS[op];
+  for (const key of ['alpha', 'beta'] as const) {
+    const v = options[key];
+    if (v === undefined) continue;
+    if (!defaults) {
+      throw new ArgumentError(`Cannot run ${op}: it takes no ${key}, got ${key} = ${v}`);
+    }
+    if (typeof v !== 'number' || Number.isNaN(v) || (op !== 'clip' && !Number.isFinite(v))) {
+      throw new ArgumentError(
+        `Cannot run ${op}: ${key} must be a ${op === 'clip' ? 'non-NaN' : 'finite'} number, ` +
+          `got ${v}`,
+      );
+    }
+  }
+  return {
+    alpha: options.alpha ?? defaults?.alpha ?? 0,
+    beta: options.beta ?? defaults?.beta ?? 0,
+  };
+}
+
+/**
+ * Applies `op` to every element of `x`; returns a new f32 tensor of `x`'s shape. `alpha` and
+ * `beta` parameterize the functions listed in {@linkcode UNARY_PARAMETERS}; they are runtime
+ * values, so changing them compiles nothing.
  *
  * @example
  * ```ts ignore
  * using y = unary(engine, 'relu', x);
+ * using z = unary(engine, 'leakyRelu', x, { alpha: 0.2 });
  * ```
+ * @throws {ArgumentError} for an unknown op, a non-f32 input or bad parameters.
  */
 export function unary(engine: Engine, op: UnaryOp, x: Tensor, options: UnaryOptions = {}): Tensor {
   checkChoice('unary', op, UNARY_OPS);
   checkOperand(engine, op, 'x', x);
+  const { alpha, beta } = unaryParameters(op, options);
   const y = empty(engine, x.shape, { label: options.label ?? `${op}.out` });
   if (x.size === 0) return y;
+  const params = new ArrayBuffer(16);
+  new Uint32Array(params, 0, 1)[0] = x.size;
+  new Float32Array(params, 4, 2).set([alpha, beta]);
   engine.dispatch({
     code: unarySource,
     label: `nn/unary.wgsl ${op}`,
     constants: { OP: UNARY_OPS[op], WG: WORKGROUP_SIZE },
-    bindings: [x.buffer, y.buffer, engine.constants(`${op}.params`, new Uint32Array([x.size]))],
+    bindings: [x.buffer, y.buffer, engine.constants(`${op}.params`, new Uint32Array(params))],
     workgroups: Math.ceil(x.size / WORKGROUP_SIZE),
   });
   return y;
@@ -85,6 +182,42 @@ export const abs = (engine: Engine, x: Tensor): Tensor => unary(engine, 'abs', x
 export const neg = (engine: Engine, x: Tensor): Tensor => unary(engine, 'neg', x);
 /** Square root. */
 export const sqrt = (engine: Engine, x: Tensor): Tensor => unary(engine, 'sqrt', x);
+/** `x` for `x ≥ 0`, else `alpha·x` (default alpha 0.01); ONNX `LeakyRelu`. */
+export const leakyRelu = (engine: Engine, x: Tensor, options: { alpha?: number } = {}): Tensor =>
+  unary(engine, 'leakyRelu', x, { alpha: options.alpha });
+/** `clamp(alpha·x + beta, 0, 1)` (defaults 0.2, 0.5); ONNX `HardSigmoid`. */
+export const hardSigmoid = (
+  engine: Engine,
+  x: Tensor,
+  options: { alpha?: number; beta?: number } = {},
+): Tensor => unary(engine, 'hardSigmoid', x, { alpha: options.alpha, beta: options.beta });
+/** `x · clamp(x/6 + 1/2, 0, 1)`; ONNX `HardSwish`. */
+export const hardSwish = (engine: Engine, x: Tensor): Tensor => unary(engine, 'hardSwish', x);
+/**
+ * Clamps to `[min, max]`; either bound may be absent. ONNX `Clip` (NaN stays NaN; `min > max`
+ * gives `max`).
+ */
+export const clip = (engine: Engine, x: Tensor, options: ClipOptions = {}): Tensor =>
+  unary(engine, 'clip', x, { alpha: options.min, beta: options.max, label: options.label });
+/** `x` for `x > 0`, else `alpha·(exp(x) − 1)` (default alpha 1); ONNX `Elu`. */
+export const elu = (engine: Engine, x: Tensor, options: { alpha?: number } = {}): Tensor =>
+  unary(engine, 'elu', x, { alpha: options.alpha });
+/** `1 / x`. */
+export const reciprocal = (engine: Engine, x: Tensor): Tensor => unary(engine, 'reciprocal', x);
+/** Largest integer ≤ x. */
+export const floor = (engine: Engine, x: Tensor): Tensor => unary(engine, 'floor', x);
+/** Smallest integer ≥ x. */
+export const ceil = (engine: Engine, x: Tensor): Tensor => unary(engine, 'ceil', x);
+/** `log(1 + exp(x))`, overflow-free; ONNX `Softplus`. */
+export const softplus = (engine: Engine, x: Tensor): Tensor => unary(engine, 'softplus', x);
+/** Sine (accurate to 2⁻¹¹ absolute on [−π, π]). */
+export const sin = (engine: Engine, x: Tensor): Tensor => unary(engine, 'sin', x);
+/** Cosine (accurate to 2⁻¹¹ absolute on [−π, π]). */
+export const cos = (engine: Engine, x: Tensor): Tensor => unary(engine, 'cos', x);
+/** Rounds to the nearest integer, halves to even; ONNX `Round`. */
+export const round = (engine: Engine, x: Tensor): Tensor => unary(engine, 'round', x);
+/** −1, 0 or 1 by the sign of x; ONNX `Sign`. */
+export const sign = (engine: Engine, x: Tensor): Tensor => unary(engine, 'sign', x);
 
 /** The error function in f64 (series below 3, continued fraction above; ~1e-13 absolute). */
 export function erf64(x: number): number {
@@ -124,7 +257,13 @@ export function erf64(x: number): number {
   return x < 0 ? erfc - 1 : 1 - erfc;
 }
 
-const REFERENCE: Record<UnaryOp, (v: number) => number> = {
+/** Round half to even, in f64. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+const REFERENCE: Record<UnaryOp, (v: number, alpha: number, beta: number) => number> = {
   relu: (v) => Math.max(v, 0),
   sigmoid: (v) => 1 / (1 + Math.exp(-v)),
   tanh: Math.tanh,
@@ -136,13 +275,34 @@ const REFERENCE: Record<UnaryOp, (v: number) => number> = {
   sqrt: Math.sqrt,
   gelu_tanh: (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
   erf: erf64,
+  leakyRelu: (v, alpha) => (v >= 0 ? v : alpha * v),
+  hardSigmoid: (v, alpha, beta) => Math.min(1, Math.max(0, alpha * v + beta)),
+  hardSwish: (v, alpha, beta) => v * Math.min(1, Math.max(0, alpha * v + beta)),
+  clip: (v, lo, hi) => (Number.isNaN(v) ? v : Math.min(Math.max(v, lo), hi)),
+  elu: (v, alpha) => (v > 0 ? v : alpha * Math.expm1(v)),
+  reciprocal: (v) => 1 / v,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  softplus: (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
+  sin: Math.sin,
+  cos: Math.cos,
+  round: roundHalfEven,
+  sign: Math.sign,
 };
 
-/** f64 CPU reference of {@linkcode unary}. */
-export function unaryReference(op: UnaryOp, x: ArrayLike<number>): Float64Array {
+/**
+ * f64 CPU reference of {@linkcode unary}. The parameters are used as given (f64); the GPU rounds
+ * them to f32.
+ */
+export function unaryReference(
+  op: UnaryOp,
+  x: ArrayLike<number>,
+  options: Pick<UnaryOptions, 'alpha' | 'beta'> = {},
+): Float64Array {
   checkChoice('unaryReference', op, UNARY_OPS);
+  const { alpha, beta } = unaryParameters(op, options);
   const f = REFERENCE[op];
   const y = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) y[i] = f(x[i]);
+  for (let i = 0; i < x.length; i++) y[i] = f(x[i], alpha, beta);
   return y;
 }

@@ -1,0 +1,154 @@
+/**
+ * The `glassbox` command line (Deno). The contract other tools rely on:
+ *
+ * - `glassbox run MODEL.onnx --input X.npy [--input NAME=X.npy ...] --out OUT.npy
+ *   [--output NAME]` writes the first (or named) output as float32 `.npy`.
+ * - `glassbox graph MODEL.onnx [--dim NAME=N ...]` prints the structure as JSON:
+ *   `{inputs, outputs, nodes: [{name, op, inputs, outputs, shapes, params, flops}], totals}`.
+ *
+ * Bad input exits non-zero with one clear line on stderr (exit 2 for usage errors, 1 otherwise).
+ *
+ * @module
+ */
+
+import { createEngine } from '../gpu/engine.ts';
+import { GlassboxError } from '../gpu/errors.ts';
+import { readNpy, writeNpy } from '../io/npy.ts';
+import { type InputData, loadModel, run } from '../onnx/model.ts';
+import { modelStructure } from '../onnx/structure.ts';
+
+/** A usage error: wrong or missing arguments. */
+class UsageError extends Error {}
+
+const USAGE = `usage:
+  glassbox run MODEL.onnx --input X.npy [--input NAME=X.npy ...] --out OUT.npy [--output NAME]
+  glassbox graph MODEL.onnx [--dim NAME=N ...]`;
+
+interface Parsed {
+  command: string;
+  positional: string[];
+  options: Map<string, string[]>;
+}
+
+/** Splits arguments into a command, positionals and repeated `--name value` options. */
+export function parseArgs(args: string[]): Parsed {
+  const [command, ...rest] = args;
+  if (!command || command === '--help' || command === '-h') throw new UsageError(USAGE);
+  const positional: string[] = [];
+  const options = new Map<string, string[]>();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      const v = eq > 0 ? a.slice(eq + 1) : rest[++i];
+      if (v === undefined) throw new UsageError(`option --${name} needs a value`);
+      options.set(name, [...(options.get(name) ?? []), v]);
+    } else positional.push(a);
+  }
+  return { command, positional, options };
+}
+
+function one(p: Parsed, name: string, required: boolean): string | undefined {
+  const v = p.options.get(name);
+  if (!v) {
+    if (required) throw new UsageError(`missing --${name}`);
+    return undefined;
+  }
+  if (v.length > 1) throw new UsageError(`--${name} given more than once`);
+  return v[0];
+}
+
+function checkOptions(p: Parsed, allowed: string[]): void {
+  for (const name of p.options.keys()) {
+    if (!allowed.includes(name)) throw new UsageError(`unknown option --${name} for '${p.command}'`);
+  }
+}
+
+async function readFile(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    throw new GlassboxError(`Cannot read ${what} '${path}': ${(error as Error).message}`);
+  }
+}
+
+async function commandRun(p: Parsed): Promise<void> {
+  checkOptions(p, ['input', 'out', 'output']);
+  const [modelPath, extra] = p.positional;
+  if (!modelPath || extra) throw new UsageError('run takes one MODEL.onnx');
+  const out = one(p, 'out', true)!;
+  const inputSpecs = p.options.get('input') ?? [];
+  if (inputSpecs.length === 0) throw new UsageError('missing --input');
+  using engine = await createEngine();
+  using model = loadModel(engine, await readFile(modelPath, 'model'));
+  const inputs: Record<string, InputData> = {};
+  for (const spec of inputSpecs) {
+    const eq = spec.indexOf('=');
+    const named = eq > 0 && !spec.slice(0, eq).includes('/');
+    const name = named ? spec.slice(0, eq) : undefined;
+    const path = named ? spec.slice(eq + 1) : spec;
+    const target = name ?? model.inputs.find((v) => !(v.name in inputs))?.name;
+    if (!target) throw new UsageError(`more --input files than the model has inputs`);
+    if (!model.inputs.some((v) => v.name === target)) {
+      throw new UsageError(
+        `the model has no input '${target}' (inputs: ${model.inputs.map((v) => v.name).join(', ')})`,
+      );
+    }
+    const array = readNpy(await readFile(path, 'input'));
+    const data = array.data instanceof Uint8Array ? Float32Array.from(array.data) : array.data;
+    inputs[target] = { data, shape: array.shape };
+  }
+  const outputName = one(p, 'output', false) ?? model.outputs[0].name;
+  if (!model.outputs.some((v) => v.name === outputName)) {
+    throw new UsageError(
+      `the model has no output '${outputName}' (outputs: ${model.outputs.map((v) => v.name).join(', ')})`,
+    );
+  }
+  const result = run(model, inputs);
+  try {
+    const t = result.outputs[outputName];
+    const data = await t.readFloat32();
+    await Deno.writeFile(out, writeNpy(data, t.shape));
+  } finally {
+    for (const t of Object.values(result.outputs)) t.destroy();
+  }
+}
+
+async function commandGraph(p: Parsed): Promise<void> {
+  checkOptions(p, ['dim']);
+  const [modelPath, extra] = p.positional;
+  if (!modelPath || extra) throw new UsageError('graph takes one MODEL.onnx');
+  const dimensions: Record<string, number> = {};
+  for (const spec of p.options.get('dim') ?? []) {
+    const [name, v] = spec.split('=');
+    if (!name || !/^\d+$/.test(v ?? '')) throw new UsageError(`--dim wants NAME=N, got '${spec}'`);
+    dimensions[name] = Number(v);
+  }
+  using engine = await createEngine();
+  using model = loadModel(engine, await readFile(modelPath, 'model'), { dimensions });
+  console.log(JSON.stringify(modelStructure(model, { dimensions }), null, 2));
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  try {
+    const p = parseArgs(args);
+    if (p.command === 'run') await commandRun(p);
+    else if (p.command === 'graph') await commandGraph(p);
+    else throw new UsageError(`unknown command '${p.command}'\n${USAGE}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`glassbox: ${error.message}`);
+      return 2;
+    }
+    const e = error as Error;
+    const kind = error instanceof GlassboxError ? e.name : `unexpected ${e?.name ?? 'error'}`;
+    console.error(`glassbox: ${kind}: ${e?.message ?? error}`);
+    if (Deno.env.get('GLASSBOX_DEBUG')) console.error(e?.stack);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

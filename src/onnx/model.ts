@@ -1,0 +1,384 @@
+/**
+ * Loading ONNX models and running them on the GPU: `loadModel(engine, bytes)` → {@linkcode Model};
+ * `run(model, inputs)` records every node's kernels into the engine's command encoder (no
+ * readback between nodes), releases each intermediate after its last use so later outputs reuse
+ * its buffer, and returns the outputs (and any intermediates asked for) as tensors.
+ *
+ * @module
+ */
+
+import type { Engine } from '../gpu/engine.ts';
+import { ArgumentError, GlassboxError, ShapeError } from '../gpu/errors.ts';
+import { ModelFormatError, NodeError } from '../graph/errors.ts';
+import {
+  type CpuValue,
+  elementCount,
+  isSequence,
+  type ModelIR,
+  type ValueInfo,
+} from '../graph/ir.ts';
+import { gpuType, type TensorInfo } from '../graph/operator.ts';
+import { checkSupport, planGraph, type Plan } from '../graph/plan.ts';
+import { formatShape, type Tensor, tensor } from '../tensor.ts';
+import { parseOnnx } from './parse.ts';
+import { ONNX_OPERATORS } from './registry.ts';
+
+/** Options for {@linkcode loadModel}. */
+export interface LoadModelOptions {
+  /**
+   * Values for symbolic input dimensions (e.g. `{ batch: 1 }`) used to plan and check the model
+   * at load time. Unnamed or unset dynamic dimensions are planned as 1.
+   */
+  dimensions?: Record<string, number>;
+}
+
+/** Host data for an input: a typed array and its shape. */
+export interface InputData {
+  /** Elements, row-major. Int64 inputs may be given as `BigInt64Array` or any integer array. */
+  data: Float32Array | Int32Array | BigInt64Array | Float64Array | number[];
+  /** Dimensions. */
+  shape: readonly number[];
+}
+
+/** Options for {@linkcode run}. */
+export interface RunOptions {
+  /** Intermediate tensors to keep and return (their names), or `'all'`. */
+  keep?: readonly string[] | 'all';
+}
+
+/** What {@linkcode run} returns. */
+export interface RunResult {
+  /** Graph outputs by name; the caller owns and must destroy them. */
+  outputs: Record<string, Tensor>;
+  /** Kept intermediates by name (see {@linkcode RunOptions.keep}); owned by the caller. */
+  intermediates: Record<string, Tensor>;
+}
+
+/** A model loaded for an engine: its IR, plans by input shapes, and constants on the GPU. */
+export class Model {
+  /** The engine it runs on. */
+  readonly engine: Engine;
+  /** The parsed graph. */
+  readonly ir: ModelIR;
+  #plans = new Map<string, Plan>();
+  #constants = new Map<string, Tensor>();
+  #planConstants = new Map<Plan, Map<string, Tensor>>();
+  #destroyed = false;
+
+  /** Wraps parsed IR; prefer {@linkcode loadModel}. */
+  constructor(engine: Engine, ir: ModelIR) {
+    this.engine = engine;
+    this.ir = ir;
+  }
+
+  /** Runtime inputs as declared. */
+  get inputs(): ValueInfo[] {
+    return this.ir.graph.inputs;
+  }
+
+  /** Outputs as declared. */
+  get outputs(): ValueInfo[] {
+    return this.ir.graph.outputs;
+  }
+
+  /** The plan for these input types (cached by shape). */
+  plan(inputs: ReadonlyMap<string, TensorInfo>): Plan {
+    if (this.#destroyed) throw new ArgumentError('Cannot plan model: it was destroyed');
+    const key = [...inputs].map(([n, t]) => `${n}:${t.dtype}[${t.shape}]`).join(';');
+    let plan = this.#plans.get(key);
+    if (!plan) {
+      plan = planGraph(this.ir, ONNX_OPERATORS, inputs, {
+        maxElements: Math.floor(this.engine.device.limits.maxStorageBufferBindingSize / 4),
+      });
+      this.#plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  /** Input types with symbolic dimensions resolved (default 1), for load-time checks. */
+  defaultInputs(dimensions: Record<string, number> = {}): Map<string, TensorInfo> {
+    return new Map(this.inputs.map((v) => {
+      if (!v.dtype) {
+        throw new ModelFormatError(`Cannot load model: input '${v.name}' declares no element type`);
+      }
+      if (!v.shape) {
+        throw new ModelFormatError(`Cannot load model: input '${v.name}' declares no shape`);
+      }
+      const shape = v.shape.map((d) =>
+        typeof d === 'number' && d > 0 ? d : (typeof d === 'string' ? dimensions[d] : undefined) ?? 1
+      );
+      return [v.name, { dtype: v.dtype, shape }];
+    }));
+  }
+
+  /** The GPU tensor of a value known on the CPU (uploaded once, shared by runs). */
+  constantTensor(plan: Plan, name: string): Tensor {
+    const isInitializer = this.ir.graph.initializers.has(name);
+    let cache = isInitializer ? this.#constants : this.#planConstants.get(plan);
+    if (!cache) {
+      cache = new Map();
+      this.#planConstants.set(plan, cache);
+    }
+    let t = cache.get(name);
+    if (!t) {
+      const v = plan.known.get(name)!;
+      t = upload(this.engine, v, name);
+      cache.set(name, t);
+    }
+    return t;
+  }
+
+  /** Releases the uploaded constants and plans. Idempotent. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const t of this.#constants.values()) t.destroy();
+    for (const cache of this.#planConstants.values()) for (const t of cache.values()) t.destroy();
+    this.#constants.clear();
+    this.#planConstants.clear();
+    this.#plans.clear();
+  }
+
+  /** Same as `destroy()`. */
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+
+  /** Whether `destroy()` was called. */
+  get isDestroyed(): boolean {
+    return this.#destroyed;
+  }
+}
+
+function upload(engine: Engine, v: CpuValue, name: string): Tensor {
+  if (isSequence(v)) {
+    throw new NodeError(`Cannot upload '${name}': sequences only live on the CPU`);
+  }
+  const dtype = gpuType(v.dtype);
+  if (dtype === 'i32') {
+    for (const x of v.data) {
+      if (!Number.isInteger(x) || x < -2147483648 || x > 2147483647) {
+        throw new NodeError(
+          `Cannot upload '${name}' (${v.dtype} [${v.shape}]) to the GPU: value ${x} does not fit ` +
+            'in 32 bits',
+        );
+      }
+    }
+  }
+  const data = dtype === 'f32' ? Float32Array.from(v.data) : Int32Array.from(v.data);
+  return tensor(engine, data, v.shape, { dtype, label: name });
+}
+
+/**
+ * Parses ONNX bytes, checks every operator is supported and plans the model once for its
+ * declared input shapes (symbolic dimensions as 1 or `options.dimensions`), so that a model that
+ * cannot run fails here, with a typed error, rather than at the first `run`.
+ *
+ * @throws {ModelFormatError} for unreadable files; {@linkcode UnsupportedOperatorError} listing
+ *   every unsupported operator; {@linkcode NodeError} for nodes whose inputs do not fit.
+ */
+export function loadModel(
+  engine: Engine,
+  bytes: Uint8Array,
+  options: LoadModelOptions = {},
+): Model {
+  engine.assertAlive('load model');
+  const ir = parseOnnx(bytes);
+  checkSupport(ir, ONNX_OPERATORS);
+  const model = new Model(engine, ir);
+  const dimensions = options.dimensions ?? {};
+  // Plan once now when every input dimension is fixed or given, so that a model that cannot run
+  // fails at load. With guessed (defaulted) dimensions a failure may be the guess's fault
+  // (e.g. an image model planned at 1×1 pixels): then planning waits for real inputs.
+  const guessed = model.inputs.some((v) =>
+    v.shape?.some((d) => !(typeof d === 'number' && d > 0) && !(typeof d === 'string' && d in dimensions))
+  );
+  try {
+    model.plan(model.defaultInputs(dimensions));
+  } catch (error) {
+    if (!guessed || !(error instanceof GlassboxError)) throw error;
+  }
+  return model;
+}
+
+function inputTensor(engine: Engine, decl: ValueInfo, given: Tensor | InputData): Tensor {
+  const dtype = decl.dtype ?? 'float32';
+  const want = gpuType(dtype);
+  if ('buffer' in given && 'engine' in given) {
+    if (given.engine !== engine) {
+      throw new ArgumentError(`Cannot run model: input '${decl.name}' belongs to another engine`);
+    }
+    if (given.dtype !== want) {
+      throw new ArgumentError(
+        `Cannot run model: input '${decl.name}' is declared ${dtype}, which needs a ${want} ` +
+          `tensor; got ${given.dtype}`,
+      );
+    }
+    return given.reshape(given.shape);
+  }
+  const { data, shape } = given as InputData;
+  if (!data || !shape) {
+    throw new ArgumentError(
+      `Cannot run model: input '${decl.name}' must be a Tensor or { data, shape }`,
+    );
+  }
+  if (elementCount([...shape]) !== data.length) {
+    throw new ShapeError(
+      `Cannot run model: input '${decl.name}' has ${data.length} values for shape ` +
+        `${formatShape(shape)}`,
+    );
+  }
+  if (want === 'f32') {
+    if (data instanceof BigInt64Array) {
+      throw new ArgumentError(`Cannot run model: input '${decl.name}' is ${dtype}, got int64 data`);
+    }
+    return tensor(engine, data instanceof Float32Array ? data : Float32Array.from(data), shape, {
+      label: decl.name,
+    });
+  }
+  const ints = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]);
+    if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+      throw new ArgumentError(
+        `Cannot run model: input '${decl.name}' element ${i} (${data[i]}) is not a 32-bit integer`,
+      );
+    }
+    ints[i] = v;
+  }
+  return tensor(engine, ints, shape, { dtype: 'i32', label: decl.name });
+}
+
+function checkInputShape(decl: ValueInfo, shape: readonly number[]): void {
+  if (!decl.shape) return;
+  if (decl.shape.length !== shape.length) {
+    throw new ShapeError(
+      `Cannot run model: input '${decl.name}' must have rank ${decl.shape.length} ` +
+        `[${decl.shape.map((d) => d ?? '?').join(', ')}], got ${formatShape(shape)}`,
+    );
+  }
+  decl.shape.forEach((d, i) => {
+    if (typeof d === 'number' && d > 0 && d !== shape[i]) {
+      throw new ShapeError(
+        `Cannot run model: input '${decl.name}' dimension ${i} must be ${d}, got ` +
+          `${formatShape(shape)}`,
+      );
+    }
+  });
+}
+
+/**
+ * Runs `model` on `inputs` (by input name; tensors on the model's engine or host data). Records
+ * the work without waiting; read the returned tensors to get the data.
+ *
+ * @throws {ArgumentError}/{@linkcode ShapeError} for missing or mistyped inputs, naming them.
+ */
+export function run(
+  model: Model,
+  inputs: Record<string, Tensor | InputData>,
+  options: RunOptions = {},
+): RunResult {
+  const engine = model.engine;
+  engine.assertAlive('run model');
+  if (model.isDestroyed) throw new ArgumentError('Cannot run model: it was destroyed');
+  const unknown = Object.keys(inputs).filter((n) => !model.inputs.some((v) => v.name === n));
+  if (unknown.length > 0) {
+    throw new ArgumentError(
+      `Cannot run model: unknown input${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ` +
+        `(inputs: ${model.inputs.map((v) => v.name).join(', ')})`,
+    );
+  }
+  const values = new Map<string, Tensor>();
+  const types = new Map<string, TensorInfo>();
+  try {
+    for (const decl of model.inputs) {
+      const given = inputs[decl.name];
+      if (!given) {
+        throw new ArgumentError(`Cannot run model: input '${decl.name}' is missing`);
+      }
+      checkInputShape(decl, given.shape);
+      const t = inputTensor(engine, decl, given);
+      values.set(decl.name, t);
+      types.set(decl.name, { dtype: decl.dtype ?? 'float32', shape: [...t.shape] });
+    }
+    const plan = model.plan(types);
+    const keepAll = options.keep === 'all';
+    const keep = new Set(keepAll ? [] : options.keep ?? []);
+    for (const name of keep) {
+      if (!plan.infos.has(name) && !plan.known.has(name)) {
+        throw new ArgumentError(`Cannot run model: no tensor named '${name}' to keep`);
+      }
+    }
+    const isKept = (name: string) =>
+      (keepAll || keep.has(name)) && !plan.known.has(name) && !types.has(name);
+    const tensorOf = (name: string): Tensor | undefined => {
+      if (!name) return undefined;
+      const t = values.get(name);
+      if (t) return t;
+      if (plan.known.has(name)) return model.constantTensor(plan, name);
+      throw new NodeError(`Internal error: tensor '${name}' has no value`);
+    };
+    plan.steps.forEach((step, index) => {
+      const ctx = {
+        node: step.node,
+        opset: model.ir.opset,
+        infos: step.infos,
+        values: step.values,
+        runSubgraph: () => {
+          throw new NodeError(`Internal error: ${step.node.op} has no GPU subgraph support`);
+        },
+        engine,
+        inputs: step.node.inputs.map(tensorOf),
+        outputs: step.outputs,
+      };
+      const outs = step.def.gpu!(ctx);
+      step.node.outputs.forEach((name, i) => {
+        if (!name) return outs[i]?.destroy();
+        const t = outs[i];
+        const want = step.outputs[i];
+        if (!t || t.shape.join() !== want.shape.join() || t.dtype !== gpuType(want.dtype)) {
+          throw new NodeError(
+            `Internal error: ${step.node.op} node '${step.node.name}' produced ${t} for output ` +
+              `'${name}', planned ${gpuType(want.dtype)} [${want.shape}]`,
+          );
+        }
+        if (plan.lastUse.has(name) || isKept(name)) values.set(name, t);
+        else t.destroy();
+      });
+      // Release what this step read for the last time: later outputs reuse the buffers.
+      for (const name of new Set(step.node.inputs)) {
+        if (name && plan.lastUse.get(name) === index && !isKept(name) && values.has(name)) {
+          values.get(name)!.destroy();
+          values.delete(name);
+        }
+      }
+    });
+    const outputs: Record<string, Tensor> = {};
+    for (const name of plan.outputs) {
+      const t = values.get(name);
+      if (t) {
+        outputs[name] = t;
+        values.delete(name);
+      } else if (plan.known.has(name)) {
+        outputs[name] = upload(engine, plan.known.get(name)!, name);
+      } else {
+        throw new NodeError(`Internal error: output '${name}' was not computed`);
+      }
+    }
+    const intermediates: Record<string, Tensor> = {};
+    for (const [name, t] of values) {
+      if (isKept(name)) {
+        intermediates[name] = t;
+        values.delete(name);
+      }
+    }
+    return { outputs, intermediates };
+  } finally {
+    for (const t of values.values()) t.destroy();
+  }
+}
+
+/** The CPU-side shape of a value (for structure data). */
+export function describeValue(v: CpuValue): string {
+  return isSequence(v) ? `seq(${v.dtype})[${v.items.length}]` : `${v.dtype}[${v.shape}]`;
+}

@@ -1,0 +1,245 @@
+/**
+ * ONNX elementwise operators: activations and math functions (unary), arithmetic with
+ * broadcasting (binary, variadic Max/Min/Sum), comparisons, logic, Where. Each folds on the CPU
+ * for known inputs and runs on the GPU otherwise.
+ *
+ * @module
+ */
+
+import { type ElementType, isFloat } from '../../graph/ir.ts';
+import {
+  attrs,
+  gpuType,
+  info,
+  input,
+  nodeError,
+  type OpContext,
+  type OperatorDef,
+  present,
+  type TensorInfo,
+  value,
+} from '../../graph/operator.ts';
+import { binary, type BinaryOp } from '../../ops/binary.ts';
+import { broadcastShapes } from '../../ops/common.ts';
+import { compare, type CompareOp, logical, logicalNot, type LogicalOp } from '../../ops/compare.ts';
+import { erf64, unary, type UnaryOp, type UnaryOptions } from '../../ops/unary.ts';
+import { where } from '../../ops/where.ts';
+import type { Tensor } from '../../tensor.ts';
+import { broadcastMap } from './cpu.ts';
+
+function broadcastInfo(ctx: OpContext, dtype?: ElementType): TensorInfo {
+  let shape: number[] = [];
+  let first: ElementType | undefined;
+  ctx.infos.forEach((t, i) => {
+    if (!t) return;
+    first ??= t.dtype;
+    if (dtype === undefined && t.dtype !== first && ctx.node.op !== 'Where') {
+      nodeError(ctx, `input ${i} is ${t.dtype}, input 0 is ${first}`);
+    }
+    shape = broadcastShapes(shape, t.shape, `${ctx.node.op} node '${ctx.node.name}'`);
+  });
+  return { dtype: dtype ?? first!, shape };
+}
+
+function elementCountOf(t: TensorInfo): number {
+  return t.shape.reduce((a, b) => a * b, 1);
+}
+
+/** A unary operator: `f` on the CPU, `op` (with parameters from the node) on the GPU. */
+function unaryOp(
+  op: UnaryOp,
+  f: (v: number, ctx: OpContext) => number,
+  parameters: (ctx: OpContext) => UnaryOptions = () => ({}),
+): OperatorDef {
+  return {
+    infer: (ctx) => [{ ...info(ctx, 0) }],
+    cpu(ctx) {
+      const x = value(ctx, 0);
+      if (!x) return null;
+      return [broadcastMap([x], x.dtype, (v) => f(v, ctx))];
+    },
+    gpu(ctx) {
+      if (!isFloat(info(ctx, 0).dtype)) nodeError(ctx, 'integer inputs are only supported on the CPU');
+      return [unary(ctx.engine, op, input(ctx, 0), parameters(ctx))];
+    },
+    flops: (_ctx, [out]) => elementCountOf(out),
+  };
+}
+
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+/** A binary arithmetic operator with broadcasting, variadic for Max/Min/Sum/Mean. */
+function binaryOp(op: BinaryOp, f: (a: number, b: number) => number): OperatorDef {
+  return {
+    infer: (ctx) => [broadcastInfo(ctx)],
+    cpu(ctx) {
+      const xs = ctx.node.inputs.map((_, i) => value(ctx, i));
+      if (xs.some((x) => !x)) return null;
+      const dtype = xs[0]!.dtype;
+      const integral = !isFloat(dtype);
+      // Integer division truncates toward zero, as ONNX (and C) define it.
+      const g = integral && op === 'div' ? (a: number, b: number) => Math.trunc(a / b) : f;
+      let acc = xs[0]!;
+      for (const x of xs.slice(1)) acc = broadcastMap([acc, x!], dtype, g, ctx.node.op);
+      return [acc];
+    },
+    gpu(ctx) {
+      const xs = ctx.inputs.filter((t): t is Tensor => t !== undefined);
+      let acc = binary(ctx.engine, op, xs[0], xs[1]);
+      for (const x of xs.slice(2)) {
+        const next = binary(ctx.engine, op, acc, x);
+        acc.destroy();
+        acc = next;
+      }
+      return [acc];
+    },
+    flops: (ctx, [out]) => elementCountOf(out) * Math.max(1, ctx.node.inputs.length - 1),
+  };
+}
+
+function compareOp(op: CompareOp, f: (a: number, b: number) => boolean): OperatorDef {
+  return {
+    infer: (ctx) => [broadcastInfo(ctx, 'bool')],
+    cpu(ctx) {
+      const a = value(ctx, 0);
+      const b = value(ctx, 1);
+      if (!a || !b) return null;
+      return [broadcastMap([a, b], 'bool', (u, v) => (f(u, v) ? 1 : 0), ctx.node.op)];
+    },
+    gpu: (ctx) => [compare(ctx.engine, op, input(ctx, 0), input(ctx, 1))],
+    flops: (_ctx, [out]) => elementCountOf(out),
+  };
+}
+
+function logicalOp(op: LogicalOp, f: (a: boolean, b: boolean) => boolean): OperatorDef {
+  return {
+    infer: (ctx) => [broadcastInfo(ctx, 'bool')],
+    cpu(ctx) {
+      const a = value(ctx, 0);
+      const b = value(ctx, 1);
+      if (!a || !b) return null;
+      return [broadcastMap([a, b], 'bool', (u, v) => (f(u !== 0, v !== 0) ? 1 : 0), ctx.node.op)];
+    },
+    gpu: (ctx) => [logical(ctx.engine, op, input(ctx, 0), input(ctx, 1))],
+  };
+}
+
+function clipBounds(ctx: OpContext): { min?: number; max?: number } {
+  if (ctx.opset < 11) {
+    return { min: attrs(ctx).float('min'), max: attrs(ctx).float('max') };
+  }
+  const bound = (i: number) => {
+    if (!present(ctx, i)) return undefined;
+    const v = value(ctx, i);
+    if (!v) nodeError(ctx, `bound input ${i} must be computable when the model is planned`);
+    return v.data[0];
+  };
+  return { min: bound(1), max: bound(2) };
+}
+
+function gelu(v: number, ctx: OpContext): number {
+  return attrs(ctx).string('approximate', 'none') === 'tanh'
+    ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))
+    : 0.5 * v * (1 + erf64(v / Math.SQRT2));
+}
+
+/** The elementwise operators by name. */
+export const ELEMENTWISE_OPS: Record<string, OperatorDef> = {
+  Relu: unaryOp('relu', (v) => Math.max(v, 0)),
+  Sigmoid: unaryOp('sigmoid', sigmoid),
+  Tanh: unaryOp('tanh', Math.tanh),
+  Exp: unaryOp('exp', Math.exp),
+  Log: unaryOp('log', Math.log),
+  Abs: unaryOp('abs', Math.abs),
+  Neg: unaryOp('neg', (v) => -v),
+  Sqrt: unaryOp('sqrt', Math.sqrt),
+  Erf: unaryOp('erf', erf64),
+  Reciprocal: unaryOp('reciprocal', (v) => 1 / v),
+  Floor: unaryOp('floor', Math.floor),
+  Ceil: unaryOp('ceil', Math.ceil),
+  Sin: unaryOp('sin', Math.sin),
+  Cos: unaryOp('cos', Math.cos),
+  Softplus: unaryOp('softplus', (v) => Math.log1p(Math.exp(v))),
+  Sign: unaryOp('sign', Math.sign),
+  Gelu: {
+    ...unaryOp('gelu', gelu),
+    gpu(ctx) {
+      const tanh = attrs(ctx).string('approximate', 'none') === 'tanh';
+      return [unary(ctx.engine, tanh ? 'gelu_tanh' : 'gelu', input(ctx, 0))];
+    },
+  },
+  LeakyRelu: unaryOp(
+    'leakyRelu',
+    (v, ctx) => (v >= 0 ? v : attrs(ctx).float('alpha', 0.01) * v),
+    (ctx) => ({ alpha: attrs(ctx).float('alpha', 0.01) }),
+  ),
+  Elu: unaryOp(
+    'elu',
+    (v, ctx) => (v >= 0 ? v : attrs(ctx).float('alpha', 1) * Math.expm1(v)),
+    (ctx) => ({ alpha: attrs(ctx).float('alpha', 1) }),
+  ),
+  HardSigmoid: unaryOp(
+    'hardSigmoid',
+    (v, ctx) =>
+      Math.max(0, Math.min(1, attrs(ctx).float('alpha', 0.2) * v + attrs(ctx).float('beta', 0.5))),
+    (ctx) => ({ alpha: attrs(ctx).float('alpha', 0.2), beta: attrs(ctx).float('beta', 0.5) }),
+  ),
+  HardSwish: unaryOp('hardSwish', (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5))),
+  Clip: {
+    ...unaryOp('clip', (v, ctx) => {
+      const { min, max } = clipBounds(ctx);
+      return Math.min(max ?? Infinity, Math.max(min ?? -Infinity, v));
+    }),
+    gpu(ctx) {
+      const { min, max } = clipBounds(ctx);
+      return [unary(ctx.engine, 'clip', input(ctx, 0), { alpha: min, beta: max })];
+    },
+    cpuInputs: [1, 2],
+  },
+  Add: binaryOp('add', (a, b) => a + b),
+  Sub: binaryOp('sub', (a, b) => a - b),
+  Mul: binaryOp('mul', (a, b) => a * b),
+  Div: binaryOp('div', (a, b) => a / b),
+  Pow: {
+    ...binaryOp('pow', Math.pow),
+    infer: (ctx) => [{ dtype: info(ctx, 0).dtype, shape: broadcastInfo(ctx, info(ctx, 0).dtype).shape }],
+  },
+  Max: binaryOp('max', Math.max),
+  Min: binaryOp('min', Math.min),
+  Sum: binaryOp('add', (a, b) => a + b),
+  Equal: compareOp('equal', (a, b) => a === b),
+  Less: compareOp('less', (a, b) => a < b),
+  LessOrEqual: compareOp('lessOrEqual', (a, b) => a <= b),
+  Greater: compareOp('greater', (a, b) => a > b),
+  GreaterOrEqual: compareOp('greaterOrEqual', (a, b) => a >= b),
+  And: logicalOp('and', (a, b) => a && b),
+  Or: logicalOp('or', (a, b) => a || b),
+  Xor: logicalOp('xor', (a, b) => a !== b),
+  Not: {
+    infer: (ctx) => [{ dtype: 'bool', shape: info(ctx, 0).shape }],
+    cpu(ctx) {
+      const x = value(ctx, 0);
+      return x ? [broadcastMap([x], 'bool', (v) => (v ? 0 : 1))] : null;
+    },
+    gpu: (ctx) => [logicalNot(ctx.engine, input(ctx, 0))],
+  },
+  Where: {
+    infer(ctx) {
+      const x = info(ctx, 1);
+      if (info(ctx, 2).dtype !== x.dtype) {
+        nodeError(ctx, `x is ${x.dtype} but y is ${info(ctx, 2).dtype}`);
+      }
+      return [{ dtype: x.dtype, shape: broadcastInfo(ctx, x.dtype).shape }];
+    },
+    cpu(ctx) {
+      const [c, x, y] = [0, 1, 2].map((i) => value(ctx, i));
+      if (!c || !x || !y) return null;
+      return [broadcastMap([c, x, y], x.dtype, (k, a, b) => (k ? a : b), 'Where')];
+    },
+    gpu(ctx) {
+      if (gpuType(info(ctx, 0).dtype) !== 'i32') nodeError(ctx, 'the condition must be bool');
+      return [where(ctx.engine, input(ctx, 0), input(ctx, 1), input(ctx, 2))];
+    },
+  },
+};
+

@@ -1,0 +1,368 @@
+/**
+ * ONNX neural-network operators: Conv, ConvTranspose, Gemm, MatMul, pooling, normalization,
+ * softmax and reductions, on the GPU kernels of `src/ops/`.
+ *
+ * @module
+ */
+
+import { cpuTensor, elementCount } from '../../graph/ir.ts';
+import {
+  attrs,
+  info,
+  input,
+  knownInts,
+  nodeError,
+  type OpContext,
+  type OperatorDef,
+  present,
+  type TensorInfo,
+  value,
+} from '../../graph/operator.ts';
+import { batchNormalization } from '../../ops/batch_norm.ts';
+import { binary } from '../../ops/binary.ts';
+import { type AutoPad, conv, convOutputShape } from '../../ops/conv.ts';
+import { convTranspose, convTransposeOutputShape } from '../../ops/conv_transpose.ts';
+import { layerNormalization } from '../../ops/layer_norm.ts';
+import { matmul, planMatmul } from '../../ops/matmul.ts';
+import {
+  averagePool,
+  globalAveragePool,
+  globalMaxPool,
+  globalPoolOutputShape,
+  maxPool,
+  poolOutputShape,
+} from '../../ops/pool.ts';
+import { reduce, type ReduceOp } from '../../ops/reduce.ts';
+import { logSoftmax, softmax } from '../../ops/softmax.ts';
+import { transpose } from '../../ops/transpose.ts';
+import { type Tensor, tensor } from '../../tensor.ts';
+import { axisOf } from './cpu.ts';
+
+function autoPad(ctx: OpContext): AutoPad {
+  const v = attrs(ctx).string('auto_pad', 'NOTSET');
+  if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(v)) {
+    nodeError(ctx, `auto_pad '${v}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
+  }
+  return v as AutoPad;
+}
+
+function convAttributes(ctx: OpContext) {
+  const a = attrs(ctx);
+  return {
+    strides: a.ints('strides'),
+    pads: a.ints('pads'),
+    dilations: a.ints('dilations'),
+    group: a.int('group', 1),
+    kernelShape: a.ints('kernel_shape'),
+    autoPad: autoPad(ctx),
+  };
+}
+
+function poolAttributes(ctx: OpContext) {
+  const a = attrs(ctx);
+  const kernelShape = a.ints('kernel_shape');
+  if (!kernelShape) nodeError(ctx, "attribute 'kernel_shape' is required");
+  if (a.int('storage_order', 0) !== 0) nodeError(ctx, 'storage_order 1 is not supported');
+  if (ctx.node.outputs[1]) nodeError(ctx, 'the Indices output is not supported');
+  return {
+    kernelShape,
+    strides: a.ints('strides'),
+    pads: a.ints('pads'),
+    dilations: a.ints('dilations'),
+    ceilMode: a.int('ceil_mode', 0) === 1,
+    autoPad: autoPad(ctx),
+    countIncludePad: a.int('count_include_pad', 0) === 1,
+  };
+}
+
+const count = (t: TensorInfo) => elementCount(t.shape);
+
+/** Multiplies `t` by a scalar (a new tensor); destroys `t`. */
+function scaled(ctx: { engine: import('../../gpu/engine.ts').Engine }, t: Tensor, s: number): Tensor {
+  if (s === 1) return t;
+  using k = tensor(ctx.engine, [s], []);
+  const out = binary(ctx.engine, 'mul', t, k);
+  t.destroy();
+  return out;
+}
+
+function reduceAxes(ctx: OpContext): number[] | null {
+  const rank = info(ctx, 0).shape.length;
+  const fromInput = (ctx.node.op === 'ReduceSum' && ctx.opset >= 13) || ctx.opset >= 18;
+  const axes = fromInput
+    ? (present(ctx, 1) ? knownInts(ctx, 1, 'axes') : [])
+    : attrs(ctx).ints('axes', []);
+  if (axes.length === 0) {
+    return attrs(ctx).int('noop_with_empty_axes', 0) === 1 ? null : [...Array(rank).keys()];
+  }
+  const out = [...new Set(axes.map((a) => {
+    if (a < -rank || a >= rank) nodeError(ctx, `axis ${a} is out of range for rank ${rank}`);
+    return axisOf(a, rank);
+  }))].sort((p, q) => p - q);
+  return out;
+}
+
+function reduceOp(op: ReduceOp): OperatorDef {
+  const shapeOf = (ctx: OpContext): number[] => {
+    const x = info(ctx, 0);
+    const axes = reduceAxes(ctx);
+    if (!axes) return [...x.shape];
+    const keep = attrs(ctx).int('keepdims', 1) === 1;
+    return keep
+      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !axes.includes(i));
+  };
+  return {
+    infer: (ctx) => [{ dtype: info(ctx, 0).dtype, shape: shapeOf(ctx) }],
+    cpu(ctx) {
+      const x = value(ctx, 0);
+      if (!x) return null;
+      const axes = reduceAxes(ctx);
+      const shape = shapeOf(ctx);
+      if (!axes) return [{ ...x, shape }];
+      const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const out = new Float64Array(elementCount(keptShape)).fill(op === 'max' ? -Infinity : 0);
+      const counts = elementCount(x.shape) / Math.max(1, out.length);
+      for (let i = 0; i < x.data.length; i++) {
+        let rest = i;
+        let o = 0;
+        let stride = 1;
+        for (let d = x.shape.length - 1; d >= 0; d--) {
+          const c = rest % x.shape[d];
+          rest = Math.floor(rest / x.shape[d]);
+          if (!axes.includes(d)) o += c * stride;
+          stride *= keptShape[d];
+        }
+        out[o] = op === 'max' ? Math.max(out[o], x.data[i]) : out[o] + x.data[i];
+      }
+      if (op === 'mean') for (let i = 0; i < out.length; i++) out[i] /= counts;
+      return [cpuTensor(x.dtype, shape, out)];
+    },
+    gpu(ctx) {
+      const x = input(ctx, 0);
+      const axes = reduceAxes(ctx);
+      const [out] = ctx.outputs;
+      if (!axes) return [x.reshape(x.shape)];
+      const rank = x.rank;
+      // Bring the reduced axes together at the end (a transpose unless they already are), view
+      // them as one axis, reduce it.
+      const kept = [...Array(rank).keys()].filter((i) => !axes.includes(i));
+      const perm = [...kept, ...axes];
+      const moved = perm.every((p, i) => p === i) ? x.reshape(x.shape) : transpose(ctx.engine, x, { perm });
+      const keptShape = kept.map((i) => x.shape[i]);
+      const merged = moved.reshape([...keptShape, elementCount(axes.map((i) => x.shape[i]))]);
+      moved.destroy();
+      const reduced = reduce(ctx.engine, op, merged, { axis: -1 });
+      merged.destroy();
+      const result = reduced.reshape(out.shape);
+      reduced.destroy();
+      return [result];
+    },
+    cpuInputs: [1],
+    flops: (ctx) => count(info(ctx, 0)),
+  };
+}
+
+function softmaxOp(log: boolean): OperatorDef {
+  return {
+    infer: (ctx) => [{ ...info(ctx, 0) }],
+    gpu(ctx) {
+      const x = input(ctx, 0);
+      const rank = x.rank;
+      const fn = log ? logSoftmax : softmax;
+      if (ctx.opset >= 13) {
+        const axis = attrs(ctx).int('axis', -1);
+        if (axis < -rank || axis >= rank) nodeError(ctx, `axis ${axis} is out of range`);
+        return [fn(ctx.engine, x, { axis })];
+      }
+      // Before opset 13 the input is coerced to 2-D at `axis` and normalized over the rest.
+      const axis = axisOf(attrs(ctx).int('axis', 1), rank);
+      using flat = x.reshape([elementCount(x.shape.slice(0, axis)), elementCount(x.shape.slice(axis))]);
+      using y = fn(ctx.engine, flat);
+      return [y.reshape(x.shape)];
+    },
+    flops: (ctx) => 5 * count(info(ctx, 0)),
+  };
+}
+
+/** The neural-network operators by name. */
+export const NN_OPS: Record<string, OperatorDef> = {
+  Conv: {
+    infer(ctx) {
+      const x = info(ctx, 0);
+      const w = info(ctx, 1);
+      return [{ dtype: x.dtype, shape: convOutputShape(x.shape, w.shape, convAttributes(ctx)) }];
+    },
+    gpu(ctx) {
+      const bias = present(ctx, 2) ? input(ctx, 2) : undefined;
+      return [conv(ctx.engine, input(ctx, 0), input(ctx, 1), { ...convAttributes(ctx), bias })];
+    },
+    flops(ctx, [out]) {
+      const w = info(ctx, 1);
+      return 2 * count(out) * elementCount(w.shape.slice(1)) + (present(ctx, 2) ? count(out) : 0);
+    },
+  },
+  ConvTranspose: {
+    infer(ctx) {
+      const x = info(ctx, 0);
+      const w = info(ctx, 1);
+      const a = attrs(ctx);
+      const options = {
+        ...convAttributes(ctx),
+        outputPadding: a.ints('output_padding'),
+        outputShape: a.ints('output_shape'),
+      };
+      return [{ dtype: x.dtype, shape: convTransposeOutputShape(x.shape, w.shape, options) }];
+    },
+    gpu(ctx) {
+      const a = attrs(ctx);
+      const bias = present(ctx, 2) ? input(ctx, 2) : undefined;
+      return [convTranspose(ctx.engine, input(ctx, 0), input(ctx, 1), {
+        ...convAttributes(ctx),
+        outputPadding: a.ints('output_padding'),
+        outputShape: a.ints('output_shape'),
+        bias,
+      })];
+    },
+    flops(ctx) {
+      const x = info(ctx, 0);
+      const w = info(ctx, 1);
+      return 2 * count(x) * elementCount(w.shape.slice(1));
+    },
+  },
+  MatMul: {
+    infer(ctx) {
+      const a = info(ctx, 0);
+      const b = info(ctx, 1);
+      return [{ dtype: a.dtype, shape: planMatmul(a.shape, b.shape).shape }];
+    },
+    cpu(ctx) {
+      const a = value(ctx, 0);
+      const b = value(ctx, 1);
+      if (!a || !b) return null;
+      const plan = planMatmul(a.shape, b.shape);
+      const out = new Float64Array(plan.batch * plan.M * plan.N);
+      for (let t = 0; t < plan.batch; t++) {
+        for (let m = 0; m < plan.M; m++) {
+          for (let n = 0; n < plan.N; n++) {
+            let s = 0;
+            for (let k = 0; k < plan.K; k++) {
+              s += a.data[plan.offsets[2 * t] + m * plan.K + k] *
+                b.data[plan.offsets[2 * t + 1] + k * plan.N + n];
+            }
+            out[(t * plan.M + m) * plan.N + n] = s;
+          }
+        }
+      }
+      return [cpuTensor(a.dtype, plan.shape, out)];
+    },
+    gpu: (ctx) => [matmul(ctx.engine, input(ctx, 0), input(ctx, 1))],
+    flops(ctx) {
+      const p = planMatmul(info(ctx, 0).shape, info(ctx, 1).shape);
+      return 2 * p.batch * p.M * p.N * p.K;
+    },
+  },
+  Gemm: {
+    infer(ctx) {
+      const a = info(ctx, 0);
+      const b = info(ctx, 1);
+      if (a.shape.length !== 2 || b.shape.length !== 2) nodeError(ctx, 'A and B must be 2-D');
+      const at = attrs(ctx);
+      const p = planMatmul(a.shape, b.shape, {
+        transposeA: at.int('transA', 0) === 1,
+        transposeB: at.int('transB', 0) === 1,
+      });
+      return [{ dtype: a.dtype, shape: p.shape }];
+    },
+    gpu(ctx) {
+      const at = attrs(ctx);
+      const alpha = at.float('alpha', 1);
+      const beta = at.float('beta', 1);
+      let y = matmul(ctx.engine, input(ctx, 0), input(ctx, 1), {
+        transposeA: at.int('transA', 0) === 1,
+        transposeB: at.int('transB', 0) === 1,
+      });
+      y = scaled(ctx, y, alpha);
+      if (present(ctx, 2) && beta !== 0) {
+        const c = beta === 1 ? input(ctx, 2) : scaled(ctx, input(ctx, 2).reshape(input(ctx, 2).shape), beta);
+        const sum = binary(ctx.engine, 'add', y, c);
+        y.destroy();
+        if (beta !== 1) c.destroy();
+        y = sum;
+      }
+      return [y];
+    },
+    flops(ctx, [out]) {
+      const a = info(ctx, 0);
+      const k = attrs(ctx).int('transA', 0) === 1 ? a.shape[0] : a.shape[1];
+      return 2 * count(out) * k + (present(ctx, 2) ? count(out) : 0);
+    },
+  },
+  MaxPool: {
+    infer: (ctx) => [{ ...info(ctx, 0), shape: poolOutputShape(info(ctx, 0).shape, poolAttributes(ctx)) }],
+    gpu(ctx) {
+      const { countIncludePad: _, ...options } = poolAttributes(ctx);
+      return [maxPool(ctx.engine, input(ctx, 0), options)];
+    },
+    flops: (ctx, [out]) => count(out) * elementCount(poolAttributes(ctx).kernelShape),
+  },
+  AveragePool: {
+    infer: (ctx) => [{ ...info(ctx, 0), shape: poolOutputShape(info(ctx, 0).shape, poolAttributes(ctx)) }],
+    gpu(ctx) {
+      const { dilations: _, ...options } = poolAttributes(ctx);
+      return [averagePool(ctx.engine, input(ctx, 0), options)];
+    },
+    flops: (ctx, [out]) => count(out) * elementCount(poolAttributes(ctx).kernelShape),
+  },
+  GlobalAveragePool: {
+    infer: (ctx) => [{ ...info(ctx, 0), shape: globalPoolOutputShape(info(ctx, 0).shape) }],
+    gpu: (ctx) => [globalAveragePool(ctx.engine, input(ctx, 0))],
+    flops: (ctx) => count(info(ctx, 0)),
+  },
+  GlobalMaxPool: {
+    infer: (ctx) => [{ ...info(ctx, 0), shape: globalPoolOutputShape(info(ctx, 0).shape) }],
+    gpu: (ctx) => [globalMaxPool(ctx.engine, input(ctx, 0))],
+    flops: (ctx) => count(info(ctx, 0)),
+  },
+  BatchNormalization: {
+    infer(ctx) {
+      if (attrs(ctx).int('training_mode', 0) !== 0) nodeError(ctx, 'training mode is not supported');
+      if (ctx.node.outputs.slice(1).some((o) => o)) {
+        nodeError(ctx, 'only the first output (inference) is supported');
+      }
+      return [{ ...info(ctx, 0) }];
+    },
+    gpu: (ctx) => [batchNormalization(
+      ctx.engine,
+      input(ctx, 0),
+      input(ctx, 1),
+      input(ctx, 2),
+      input(ctx, 3),
+      input(ctx, 4),
+      { epsilon: attrs(ctx).float('epsilon', 1e-5) },
+    )],
+    flops: (ctx) => 2 * count(info(ctx, 0)),
+  },
+  LayerNormalization: {
+    infer(ctx) {
+      if (ctx.node.outputs.slice(1).some((o) => o)) {
+        nodeError(ctx, 'only the first output (Y) is supported');
+      }
+      return [{ ...info(ctx, 0) }];
+    },
+    gpu: (ctx) => [layerNormalization(
+      ctx.engine,
+      input(ctx, 0),
+      input(ctx, 1),
+      present(ctx, 2) ? input(ctx, 2) : undefined,
+      { axis: attrs(ctx).int('axis', -1), epsilon: attrs(ctx).float('epsilon', 1e-5) },
+    )],
+    flops: (ctx) => 8 * count(info(ctx, 0)),
+  },
+  Softmax: softmaxOp(false),
+  LogSoftmax: softmaxOp(true),
+  ReduceMean: reduceOp('mean'),
+  ReduceSum: reduceOp('sum'),
+  ReduceMax: reduceOp('max'),
+};
+
