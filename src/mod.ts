@@ -46,6 +46,7 @@ export { cachedPipelineCount, getPipeline, type PipelineKey } from './gpu/pipeli
 export {
   type DType,
   empty,
+  type EmptyOptions,
   formatShape,
   sizeOf,
   stridesOf,
@@ -56,19 +57,35 @@ export {
 } from './tensor.ts';
 export {
   abs,
+  ceil,
+  clip,
+  type ClipOptions,
+  cos,
+  elu,
   erf64,
   exp,
+  floor,
   gelu,
+  hardSigmoid,
+  hardSwish,
+  leakyRelu,
   log,
   neg,
+  reciprocal,
   relu,
+  round,
   sigmoid,
+  sign,
+  sin,
+  softplus,
   sqrt,
   tanh,
   unary,
   UNARY_OPS,
+  UNARY_PARAMETERS,
   type UnaryOp,
   type UnaryOptions,
+  unaryParameters,
   unaryReference,
 } from './ops/unary.ts';
 export {
@@ -145,6 +162,7 @@ export {
   type MaxPoolOptions,
   maxPoolReference,
   planPool,
+  type PlanPoolOptions,
   type PoolAttributes,
   poolOutputShape,
   type PoolPlan,
@@ -155,4 +173,58 @@ export {
   batchNormalizationOutputShape,
   batchNormalizationReference,
 } from './ops/batch_norm.ts';
+export {
+  compare,
+  COMPARE_OPS,
+  type CompareOp,
+  type CompareOptions,
+  compareReference,
+  equal,
+  greater,
+  greaterOrEqual,
+  less,
+  lessOrEqual,
+  logical,
+  LOGICAL_OPS,
+  logicalAnd,
+  logicalNot,
+  type LogicalOp,
+  logicalOr,
+  logicalReference,
+  logicalXor,
+} from './ops/compare.ts';
+export { where, type WhereOptions, whereOutputShape, whereReference } from './ops/where.ts';
+export {
+  gather,
+  type GatherOptions,
+  gatherOutputShape,
+  gatherReference,
+  validateGatherIndices,
+} from './ops/gather.ts';
+export { concat, type ConcatOptions, concatOutputShape, concatReference } from './ops/concat.ts';
+export {
+  split,
+  type SplitOptions,
+  splitOutputShapes,
+  splitReference,
+  splitSizes,
+} from './ops/split.ts';
+export {
+  planSlice,
+  slice,
+  type SliceOptions,
+  sliceOutputShape,
+  type SlicePlan,
+  sliceReference,
+} from './ops/slice.ts';
+export { expand, type ExpandOptions, expandOutputShape, expandReference } from './ops/expand.ts';
+export { type CopyView, stridedCopy, stridedCopyReference } from './ops/strided_copy.ts';
+export { cast, type CastOptions, castReference, type CastTarget } from './ops/cast.ts';
+export {
+  layerNormalization,
+  layerNormalizationReference,
+  type LayerNormOptions,
+  type LayerNormReferenceInputs,
+  planLayerNorm,
+} from './ops/layer_norm.ts';
 export { SHADERS } from './shaders.ts';

@@ -8,27 +8,37 @@
 
 import batchNorm from '../shaders/nn/batch_norm.wgsl' with { type: 'text' };
 import binary from '../shaders/nn/binary.wgsl' with { type: 'text' };
+import cast from '../shaders/nn/cast.wgsl' with { type: 'text' };
 import conv from '../shaders/nn/conv.wgsl' with { type: 'text' };
 import convTranspose from '../shaders/nn/conv_transpose.wgsl' with { type: 'text' };
+import gather from '../shaders/nn/gather.wgsl' with { type: 'text' };
+import layerNorm from '../shaders/nn/layer_norm.wgsl' with { type: 'text' };
 import matmul from '../shaders/nn/matmul.wgsl' with { type: 'text' };
 import matmulVec4 from '../shaders/nn/matmul_vec4.wgsl' with { type: 'text' };
 import pool from '../shaders/nn/pool.wgsl' with { type: 'text' };
 import reduce from '../shaders/nn/reduce.wgsl' with { type: 'text' };
 import softmax from '../shaders/nn/softmax.wgsl' with { type: 'text' };
+import stridedCopy from '../shaders/nn/strided_copy.wgsl' with { type: 'text' };
 import transpose from '../shaders/nn/transpose.wgsl' with { type: 'text' };
 import unary from '../shaders/nn/unary.wgsl' with { type: 'text' };
+import where from '../shaders/nn/where.wgsl' with { type: 'text' };
 
 /** WGSL sources keyed by their path under `shaders/`. */
 export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
   'nn/batch_norm.wgsl': batchNorm,
   'nn/binary.wgsl': binary,
+  'nn/cast.wgsl': cast,
   'nn/conv.wgsl': conv,
   'nn/conv_transpose.wgsl': convTranspose,
+  'nn/gather.wgsl': gather,
+  'nn/layer_norm.wgsl': layerNorm,
   'nn/matmul.wgsl': matmul,
   'nn/matmul_vec4.wgsl': matmulVec4,
   'nn/pool.wgsl': pool,
   'nn/reduce.wgsl': reduce,
   'nn/softmax.wgsl': softmax,
+  'nn/strided_copy.wgsl': stridedCopy,
   'nn/transpose.wgsl': transpose,
   'nn/unary.wgsl': unary,
+  'nn/where.wgsl': where,
 });

@@ -208,7 +208,6 @@ export interface EmptyOptions extends TensorOptions {
   zero?: boolean;
 }
 
-
 /**
  * A tensor of `shape` for a kernel to write: its buffer may be reused from the engine's pool
  * (stale contents) unless `options.zero` asks for zeros.

@@ -33,7 +33,7 @@ def run_graph(model, feeds):
     env = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     env.update(feeds)
     env[''] = None
-    T = lambda a: torch.from_numpy(np.ascontiguousarray(a))
+    T = lambda a: torch.from_numpy(np.array(a, copy=True))
     for node in model.graph.node:
         a = attrs(node)
         x = [env[i] for i in node.input]

@@ -15,9 +15,10 @@
 //   maxComputeWorkgroupsPerDimension; one invocation per element; the tail and the fold's
 //   surplus workgroups return early.
 // Overrides: WG workgroup size (default 64).
-// Numerics: the per-channel factor scale·inverseSqrt(variance + epsilon) is within about 6 ulp
-//   (inverseSqrt is within 2 ulp in WGSL); with the subtraction, the product and the bias add
-//   |error| ≤ ~16u·(|x − mean|·|scale| / sqrt(variance + epsilon) + |bias|) (u = 2⁻²⁴).
+// Numerics: the per-channel factor scale·inverseSqrt(variance + epsilon) is within about 6u
+//   (the add u, inverseSqrt 2 ulp = 4u in WGSL, the product u); with the subtraction, the
+//   product and the bias add, |error| ≤ ~9u·(|x − mean|·|scale| / sqrt(variance + epsilon) +
+//   |bias|) (u = 2⁻²⁴).
 //   A negative variance + epsilon gives NaN or garbage, as in any implementation.
 
 override WG: u32 = 64u;

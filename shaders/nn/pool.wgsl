@@ -21,7 +21,7 @@
 //   a NaN in the window wins (the first one, detected by bit pattern: SwiftShader's comparisons
 //   are not IEEE). The host rejects windows with no tap inside the input (for max, and average
 //   without countIncludePad). The average sums in f32 in row-major tap order and divides once:
-//   |error| ≤ (taps + 3)·u·Σ|x| / divisor (u = 2⁻²⁴; WGSL's f32 division is within 2.5 ulp).
+//   |error| ≤ (taps + 5)·u·Σ|x| / divisor (u = 2⁻²⁴; WGSL's f32 division is within 2.5 ulp).
 
 override WG: u32 = 64u;
 override OP: u32 = 0u;

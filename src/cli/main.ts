@@ -61,7 +61,9 @@ function one(p: Parsed, name: string, required: boolean): string | undefined {
 
 function checkOptions(p: Parsed, allowed: string[]): void {
   for (const name of p.options.keys()) {
-    if (!allowed.includes(name)) throw new UsageError(`unknown option --${name} for '${p.command}'`);
+    if (!allowed.includes(name)) {
+      throw new UsageError(`unknown option --${name} for '${p.command}'`);
+    }
   }
 }
 
@@ -92,7 +94,9 @@ async function commandRun(p: Parsed): Promise<void> {
     if (!target) throw new UsageError(`more --input files than the model has inputs`);
     if (!model.inputs.some((v) => v.name === target)) {
       throw new UsageError(
-        `the model has no input '${target}' (inputs: ${model.inputs.map((v) => v.name).join(', ')})`,
+        `the model has no input '${target}' (inputs: ${
+          model.inputs.map((v) => v.name).join(', ')
+        })`,
       );
     }
     const array = readNpy(await readFile(path, 'input'));
@@ -102,7 +106,9 @@ async function commandRun(p: Parsed): Promise<void> {
   const outputName = one(p, 'output', false) ?? model.outputs[0].name;
   if (!model.outputs.some((v) => v.name === outputName)) {
     throw new UsageError(
-      `the model has no output '${outputName}' (outputs: ${model.outputs.map((v) => v.name).join(', ')})`,
+      `the model has no output '${outputName}' (outputs: ${
+        model.outputs.map((v) => v.name).join(', ')
+      })`,
     );
   }
   const result = run(model, inputs);

@@ -23,7 +23,7 @@ import {
 import type { OpContext, OperatorDef, TensorInfo } from './operator.ts';
 
 /** Oldest and newest default-domain opsets glassbox plans. */
-export const OPSET_RANGE: readonly [number, number] = [7, 21];
+export const OPSET_RANGE: readonly [number, number] = [1, 21];
 
 /** One GPU step of a plan. */
 export interface PlanStep {
@@ -93,8 +93,10 @@ export function checkSupport(model: ModelIR, registry: Registry): void {
   visit(model.graph);
   const ops = Object.keys(missing);
   if (ops.length > 0) {
-    const list = ops.map((op) => `${op} (${missing[op].slice(0, 5).join(', ')}` +
-      `${missing[op].length > 5 ? `, … ${missing[op].length - 5} more` : ''})`);
+    const list = ops.map((op) =>
+      `${op} (${missing[op].slice(0, 5).join(', ')}` +
+      `${missing[op].length > 5 ? `, … ${missing[op].length - 5} more` : ''})`
+    );
     throw new UnsupportedOperatorError(
       `Cannot load model: ${ops.length} unsupported operator${ops.length > 1 ? 's' : ''}: ` +
         list.join('; '),
@@ -146,7 +148,9 @@ export function sortNodes(graph: Graph, outer: ReadonlySet<string> = new Set()):
     if (s === 'done') return;
     if (s === 'visiting') {
       const cycle = [...path.slice(path.indexOf(node)), node].map((n) => n.name).join(' → ');
-      throw new ModelFormatError(`Cannot load graph '${graph.name}': the nodes form a cycle: ${cycle}`);
+      throw new ModelFormatError(
+        `Cannot load graph '${graph.name}': the nodes form a cycle: ${cycle}`,
+      );
     }
     state.set(node, 'visiting');
     for (const name of needs(node)) {
@@ -258,6 +262,8 @@ function evaluateCpu(
 export interface PlanOptions {
   /** Refuse tensors with more elements than this (from the device's binding limit). */
   maxElements?: number;
+  /** Inputs whose values are given on the CPU (shape inputs): folded like constants. */
+  values?: ReadonlyMap<string, CpuValue>;
 }
 
 /**
@@ -280,6 +286,7 @@ export function planGraph(
     infos.set(name, { dtype: t.dtype, shape: t.shape });
   }
   for (const [name, t] of inputs) infos.set(name, t);
+  for (const [name, v] of options.values ?? []) known.set(name, v);
   const steps: PlanStep[] = [];
   const foldedNodes: Node[] = [];
   const maxElements = options.maxElements ?? Infinity;
@@ -357,7 +364,7 @@ export function planGraph(
     });
   });
   for (const name of outputs) {
-    if (known.has(name)) uploads.add(name);
+    if (known.has(name) && !inputs.has(name)) uploads.add(name);
     lastUse.set(name, Infinity);
   }
   return { steps, infos, known, uploads, lastUse, outputs, foldedNodes };

@@ -11,6 +11,7 @@ import type { Engine } from '../gpu/engine.ts';
 import { ArgumentError, GlassboxError, ShapeError } from '../gpu/errors.ts';
 import { ModelFormatError, NodeError } from '../graph/errors.ts';
 import {
+  type CpuTensor,
   type CpuValue,
   elementCount,
   isSequence,
@@ -18,7 +19,7 @@ import {
   type ValueInfo,
 } from '../graph/ir.ts';
 import { gpuType, type TensorInfo } from '../graph/operator.ts';
-import { checkSupport, planGraph, type Plan } from '../graph/plan.ts';
+import { checkSupport, type Plan, planGraph } from '../graph/plan.ts';
 import { formatShape, type Tensor, tensor } from '../tensor.ts';
 import { parseOnnx } from './parse.ts';
 import { ONNX_OPERATORS } from './registry.ts';
@@ -64,11 +65,26 @@ export class Model {
   #constants = new Map<string, Tensor>();
   #planConstants = new Map<Plan, Map<string, Tensor>>();
   #destroyed = false;
+  /**
+   * Inputs that feed an operator's shape-like argument (Reshape's shape, Slice's starts, a
+   * reduction's axes, ...): their values are taken on the CPU at run time and folded into the
+   * plan, as constants would be.
+   */
+  readonly shapeInputs: ReadonlySet<string>;
 
   /** Wraps parsed IR; prefer {@linkcode loadModel}. */
   constructor(engine: Engine, ir: ModelIR) {
     this.engine = engine;
     this.ir = ir;
+    const inputs = new Set(ir.graph.inputs.map((v) => v.name));
+    const shapeInputs = new Set<string>();
+    for (const node of ir.graph.nodes) {
+      const def = ONNX_OPERATORS.get(node.op);
+      for (const i of def?.cpuInputs ?? []) {
+        if (inputs.has(node.inputs[i])) shapeInputs.add(node.inputs[i]);
+      }
+    }
+    this.shapeInputs = shapeInputs;
   }
 
   /** Runtime inputs as declared. */
@@ -81,14 +97,18 @@ export class Model {
     return this.ir.graph.outputs;
   }
 
-  /** The plan for these input types (cached by shape). */
-  plan(inputs: ReadonlyMap<string, TensorInfo>): Plan {
+  /**
+   * The plan for these input types (cached by shape, and by the values of shape inputs).
+   */
+  plan(inputs: ReadonlyMap<string, TensorInfo>, values?: ReadonlyMap<string, CpuTensor>): Plan {
     if (this.#destroyed) throw new ArgumentError('Cannot plan model: it was destroyed');
-    const key = [...inputs].map(([n, t]) => `${n}:${t.dtype}[${t.shape}]`).join(';');
+    const key = [...inputs].map(([n, t]) => `${n}:${t.dtype}[${t.shape}]`).join(';') +
+      [...values ?? []].map(([n, v]) => `;${n}=${Array.from(v.data)}`).join('');
     let plan = this.#plans.get(key);
     if (!plan) {
       plan = planGraph(this.ir, ONNX_OPERATORS, inputs, {
         maxElements: Math.floor(this.engine.device.limits.maxStorageBufferBindingSize / 4),
+        values,
       });
       this.#plans.set(key, plan);
     }
@@ -105,7 +125,9 @@ export class Model {
         throw new ModelFormatError(`Cannot load model: input '${v.name}' declares no shape`);
       }
       const shape = v.shape.map((d) =>
-        typeof d === 'number' && d > 0 ? d : (typeof d === 'string' ? dimensions[d] : undefined) ?? 1
+        typeof d === 'number' && d > 0
+          ? d
+          : (typeof d === 'string' ? dimensions[d] : undefined) ?? 1
       );
       return [v.name, { dtype: v.dtype, shape }];
     }));
@@ -190,9 +212,12 @@ export function loadModel(
   // Plan once now when every input dimension is fixed or given, so that a model that cannot run
   // fails at load. With guessed (defaulted) dimensions a failure may be the guess's fault
   // (e.g. an image model planned at 1×1 pixels): then planning waits for real inputs.
-  const guessed = model.inputs.some((v) =>
-    v.shape?.some((d) => !(typeof d === 'number' && d > 0) && !(typeof d === 'string' && d in dimensions))
-  );
+  const guessed = model.shapeInputs.size > 0 ||
+    model.inputs.some((v) =>
+      v.shape?.some((d) =>
+        !(typeof d === 'number' && d > 0) && !(typeof d === 'string' && d in dimensions)
+      )
+    );
   try {
     model.plan(model.defaultInputs(dimensions));
   } catch (error) {
@@ -290,6 +315,7 @@ export function run(
   }
   const values = new Map<string, Tensor>();
   const types = new Map<string, TensorInfo>();
+  const shapeValues = new Map<string, CpuTensor>();
   try {
     for (const decl of model.inputs) {
       const given = inputs[decl.name];
@@ -297,11 +323,27 @@ export function run(
         throw new ArgumentError(`Cannot run model: input '${decl.name}' is missing`);
       }
       checkInputShape(decl, given.shape);
+      if (model.shapeInputs.has(decl.name)) {
+        if (!('data' in given)) {
+          throw new ArgumentError(
+            `Cannot run model: input '${decl.name}' gives an operator its shape or axes; pass it ` +
+              'as host data ({ data, shape }), not as a GPU tensor',
+          );
+        }
+        const dtype = decl.dtype ?? 'int64';
+        shapeValues.set(decl.name, {
+          dtype,
+          shape: [...given.shape],
+          data: Float64Array.from(given.data as ArrayLike<number | bigint>, Number),
+        });
+        types.set(decl.name, { dtype, shape: [...given.shape] });
+        continue;
+      }
       const t = inputTensor(engine, decl, given);
       values.set(decl.name, t);
       types.set(decl.name, { dtype: decl.dtype ?? 'float32', shape: [...t.shape] });
     }
-    const plan = model.plan(types);
+    const plan = model.plan(types, shapeValues);
     const keepAll = options.keep === 'all';
     const keep = new Set(keepAll ? [] : options.keep ?? []);
     for (const name of keep) {

@@ -273,7 +273,9 @@ function graph(g: GraphProto): Graph {
  */
 export function parseOnnx(bytes: Uint8Array): ModelIR {
   if (!(bytes instanceof Uint8Array)) {
-    throw new ModelFormatError(`Cannot load model: expected bytes (Uint8Array), got ${typeof bytes}`);
+    throw new ModelFormatError(
+      `Cannot load model: expected bytes (Uint8Array), got ${typeof bytes}`,
+    );
   }
   if (bytes.length === 0) throw new ModelFormatError('Cannot load model: the file is empty');
   let proto: ModelProto;
@@ -291,7 +293,9 @@ export function parseOnnx(bytes: Uint8Array): ModelIR {
     );
   }
   const opsets: Record<string, number> = {};
-  for (const o of proto.opsetImport) opsets[o.domain === 'ai.onnx' ? '' : o.domain] = Number(o.version);
+  for (const o of proto.opsetImport) {
+    opsets[o.domain === 'ai.onnx' ? '' : o.domain] = Number(o.version);
+  }
   if (opsets[''] === undefined) {
     throw new ModelFormatError('Cannot load model: it imports no version of the ONNX operator set');
   }

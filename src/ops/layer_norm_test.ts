@@ -14,9 +14,10 @@ const u = 2 ** -24;
  * Per-element error bound of the f32 kernel (see layer_norm.wgsl): each row sum errs by about
  * k·u·Σ|terms| with k = len/64 + log2 64; the mean's error, times 1/σ, and the variance's
  * relative error (halved by the square root) reach y through x̂ and the scale; then a few
- * rounded operations (subtract, two products, inverseSqrt's 2 ulp) and the bias add. Doubled
- * for safety, with S = max|scale| and B = max|bias|:
- *   2·(k + 4)·u·(|x̂| + mean|x|·invStd)·S + 4u·B.
+ * rounded operations (subtract, two products, inverseSqrt's 2 ulp) and the bias add; with
+ * S = max|scale| and B = max|bias|:
+ *   (k + 4)·u·(|x̂| + mean|x|·invStd)·S + 4u·B.
+ * Observed errors are 5–15% of it (a worst-case bound: the sums' errors rarely align).
  */
 function bound(
   x: ArrayLike<number>,
@@ -35,7 +36,7 @@ function bound(
     mag /= len;
     for (let l = 0; l < len; l++) {
       const xhat = Math.abs(x[r * len + l] - ref.mean[r]) * ref.invStdDev[r];
-      out[r * len + l] = 2 * (k + 4) * u * (xhat + mag * ref.invStdDev[r]) * S + 4 * u * B;
+      out[r * len + l] = (k + 4) * u * (xhat + mag * ref.invStdDev[r]) * S + 4 * u * B;
     }
   }
   return out;
@@ -95,7 +96,7 @@ testGpu(
     using s = tensor(e, scale, [len]);
     using y = layerNormalization(e, x, s);
     const ref = layerNormalizationReference(data, [2, len], { scale });
-    console.log('RATIO offset', assertClose(await y.read(), ref.data, { bound: bound(data, len, ref, scale) }, 'offset rows'));
+    assertClose(await y.read(), ref.data, { bound: bound(data, len, ref, scale) }, 'offset rows');
     // A constant row has variance 0: y = bias (x − mean is exactly 0 for these values).
     using c = tensor(e, [3, 3, 3, 3, -2, -2, -2, -2], [2, 4]);
     using s4 = tensor(e, [1, 2, 3, 4], [4]);

@@ -71,20 +71,34 @@ export interface PoolPlan {
   axes: WindowAxis[];
 }
 
+/** Options for {@linkcode planPool}. */
+export interface PlanPoolOptions {
+  /** Operator name for error messages; default `pool`. */
+  op?: string;
+  /**
+   * Require every window to hold at least one tap inside the input (padding never wins a max,
+   * and an average of nothing is undefined); default true.
+   */
+  requireTaps?: boolean;
+}
+
 /**
- * Resolves the geometry of a pooling of x [N, C, ...spatial] (see `resolveWindows` in
- * `conv.ts` for the output-size rules). With `requireTaps`, every window must hold at least one
- * tap inside the input (padding never wins a max, and an average of nothing is undefined).
+ * Resolves the geometry of a pooling of x [N, C, ...spatial] by ONNX's rules: output =
+ * floor((in + padBegin + padEnd − dilation·(kernel − 1) − 1) / stride) + 1, or with `ceilMode`
+ * the ceiling, dropping a last window that would start in the end padding; `SAME_*` gives
+ * ceil(in / stride) (whatever `ceilMode`), the odd padding at the end (UPPER) or the beginning
+ * (LOWER); `VALID` pads nothing.
  *
  * @throws {ShapeError} for a bad rank, a window that does not fit, or (with `requireTaps`) one
  * that covers only padding; {@linkcode ArgumentError} for malformed attributes.
  */
 export function planPool(
-  op: string,
   xShape: readonly number[],
   attributes: PoolAttributes,
-  requireTaps = true,
+  options: PlanPoolOptions = {},
 ): PoolPlan {
+  const op = options.op ?? 'pool';
+  const requireTaps = options.requireTaps ?? true;
   checkSpatialShape(op, 'x', xShape);
   if (attributes === null || typeof attributes !== 'object') {
     throw new ArgumentError(`Cannot run ${op}: options with kernelShape are required`);
@@ -151,7 +165,7 @@ export function poolOutputShape(
   xShape: readonly number[],
   attributes: AveragePoolAttributes,
 ): number[] {
-  return planPool('pool', xShape, attributes, false).shape;
+  return planPool(xShape, attributes, { requireTaps: false }).shape;
 }
 
 /** The output shape of the global pools: [N, C, 1, ...] (x has rank 3 to 5). */
@@ -195,7 +209,7 @@ function planGlobalPool(op: string, xShape: readonly number[]): PoolPlan {
       `Cannot run ${op}: x ${formatShape(xShape)} has an empty spatial axis`,
     );
   }
-  return planPool(op, xShape, { kernelShape: xShape.slice(2) }, false);
+  return planPool(xShape, { kernelShape: xShape.slice(2) }, { op, requireTaps: false });
 }
 
 /**
@@ -212,7 +226,7 @@ function planGlobalPool(op: string, xShape: readonly number[]): PoolPlan {
  */
 export function maxPool(engine: Engine, x: Tensor, options: MaxPoolOptions): Tensor {
   checkOperand(engine, 'maxPool', 'x', x);
-  const plan = planPool('maxPool', x.shape, options);
+  const plan = planPool(x.shape, options, { op: 'maxPool' });
   return dispatchPool(engine, 'maxPool', x, plan, false, false, options.label);
 }
 
@@ -230,7 +244,7 @@ export function maxPool(engine: Engine, x: Tensor, options: MaxPoolOptions): Ten
 export function averagePool(engine: Engine, x: Tensor, options: AveragePoolOptions): Tensor {
   checkOperand(engine, 'averagePool', 'x', x);
   const countIncludePad = checkCountIncludePad(options);
-  const plan = planPool('averagePool', x.shape, options, !countIncludePad);
+  const plan = planPool(x.shape, options, { op: 'averagePool', requireTaps: !countIncludePad });
   return dispatchPool(engine, 'averagePool', x, plan, true, countIncludePad, options.label);
 }
 
@@ -355,14 +369,14 @@ export function maxPoolReference(
   xShape: readonly number[],
   attributes: PoolAttributes,
 ): { data: Float64Array; shape: number[] } {
-  const plan = planPool('maxPoolReference', xShape, attributes);
+  const plan = planPool(xShape, attributes, { op: 'maxPoolReference' });
   checkDataLength('maxPoolReference', 'x', x, xShape);
   return maxOf(x, plan);
 }
 
 /**
  * f64 CPU reference of {@linkcode averagePool}. `magnitude` is Σ|x| / divisor per output, so
- * the f32 result is within (taps + 3)·2⁻²⁴·magnitude.
+ * the f32 result is within (taps + 5)·2⁻²⁴·magnitude (the sum, then one division of 2.5 ulp).
  */
 export function averagePoolReference(
   x: ArrayLike<number>,
@@ -370,7 +384,10 @@ export function averagePoolReference(
   attributes: AveragePoolAttributes,
 ): ReferenceResult {
   const countIncludePad = checkCountIncludePad(attributes);
-  const plan = planPool('averagePoolReference', xShape, attributes, !countIncludePad);
+  const plan = planPool(xShape, attributes, {
+    op: 'averagePoolReference',
+    requireTaps: !countIncludePad,
+  });
   checkDataLength('averagePoolReference', 'x', x, xShape);
   return averageOf(x, plan, countIncludePad);
 }

@@ -8,9 +8,9 @@
 
 import stridedCopySource from '../../shaders/nn/strided_copy.wgsl' with { type: 'text' };
 import type { Engine } from '../gpu/engine.ts';
-import { LimitExceededError } from '../gpu/errors.ts';
+import { ArgumentError, LimitExceededError, ShapeError } from '../gpu/errors.ts';
 import { formatShape, sizeOf, stridesOf, type Tensor } from '../tensor.ts';
-import { WORKGROUP_SIZE } from './common.ts';
+import { checkOperand, WORKGROUP_SIZE } from './common.ts';
 
 /** Two affine views of one copy: element `c` of `shape` goes from source to destination. */
 export interface CopyView {
@@ -39,10 +39,11 @@ function extent(base: number, shape: readonly number[], strides: readonly number
 }
 
 /**
- * Records one strided copy from `src` into `dst` (two tensors of one dtype). Nothing is
- * recorded for an empty shape.
+ * Records one strided copy from `src` into `dst` (two tensors of one dtype, f32 or i32); the
+ * rest of `dst` is left as it was. Nothing is recorded for an empty shape.
  *
- * @throws {RangeError} when a view reaches outside its tensor (a bug in the caller's plan).
+ * @throws {ShapeError} when a view reaches outside its tensor; {@linkcode ArgumentError} when
+ *   the dtypes differ.
  */
 export function stridedCopy(
   engine: Engine,
@@ -51,6 +52,13 @@ export function stridedCopy(
   view: CopyView,
   label: string,
 ): void {
+  checkOperand(engine, label, 'source', src, ['f32', 'i32']);
+  checkOperand(engine, label, 'destination', dst, ['f32', 'i32']);
+  if (src.dtype !== dst.dtype) {
+    throw new ArgumentError(
+      `Cannot record ${label}: source is ${src.dtype} but destination is ${dst.dtype}`,
+    );
+  }
   const n = sizeOf(view.shape);
   if (n === 0) return;
   const rank = view.shape.length;
@@ -62,7 +70,7 @@ export function stridedCopy(
   const s = extent(srcBase, view.shape, srcStrides);
   const d = extent(dstBase, view.shape, dstStrides);
   if (s.lo < 0 || s.hi >= src.size || d.lo < 0 || d.hi >= dst.size) {
-    throw new RangeError(
+    throw new ShapeError(
       `Cannot record ${label}: the copy of ${formatShape(view.shape)} reaches source offsets ` +
         `${s.lo}..${s.hi} of ${src.size} and destination offsets ${d.lo}..${d.hi} of ${dst.size}`,
     );

@@ -82,12 +82,15 @@ export const UNARY_PARAMETERS: Readonly<
 /** Options for {@linkcode unary}. */
 export interface UnaryOptions {
   /**
-   * First parameter: the slope of `leakyRelu` and `elu`, the slope of `hardSigmoid` and
-   * `hardSwish`, the lower bound of `clip`. Default: see {@linkcode UNARY_PARAMETERS}. Only the
-   * functions listed there take one.
+   * First parameter: the negative-side slope of `leakyRelu`, the negative-side scale of `elu`,
+   * the slope of `hardSigmoid` and `hardSwish`, the lower bound of `clip`. Default: see
+   * {@linkcode UNARY_PARAMETERS}. Only the functions listed there take one.
    */
   alpha?: number;
-  /** Second parameter: the offset of `hardSigmoid` and `hardSwish`, the upper bound of `clip`. */
+  /**
+   * Second parameter: the offset of `hardSigmoid` and `hardSwish`, the upper bound of `clip`
+   * (`leakyRelu` and `elu` take none).
+   */
   beta?: number;
   /** Label of the output buffer. */
   label?: string;
@@ -106,8 +109,8 @@ export interface ClipOptions {
 /**
  * Resolves `alpha` and `beta` of `op` against its defaults.
  *
- * @throws {ArgumentError} when `op` takes no parameters but one is given, or a value is NaN (or
- *   infinite, except for `clip`'s bounds).
+ * @throws {ArgumentError} when `op` does not take a parameter that is given, or a value is NaN
+ *   (or infinite, except for `clip`'s bounds).
  */
 export function unaryParameters(
   op: UnaryOp,
@@ -117,7 +120,7 @@ export function unaryParameters(
   for (const key of ['alpha', 'beta'] as const) {
     const v = options[key];
     if (v === undefined) continue;
-    if (!defaults) {
+    if (!defaults || (key === 'beta' && (op === 'leakyRelu' || op === 'elu'))) {
       throw new ArgumentError(`Cannot run ${op}: it takes no ${key}, got ${key} = ${v}`);
     }
     if (typeof v !== 'number' || Number.isNaN(v) || (op !== 'clip' && !Number.isFinite(v))) {

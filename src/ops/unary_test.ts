@@ -217,6 +217,7 @@ testGpu('unary: rejects parameters an op does not take, and NaN ones', getEngine
   using x = tensor(e, [1, 2]);
   assertThrows(() => unary(e, 'relu', x, { alpha: 1 }), ArgumentError, 'relu: it takes no alpha');
   assertThrows(() => leakyRelu(e, x, { alpha: NaN }), ArgumentError, 'alpha must be a finite');
+  assertThrows(() => unary(e, 'elu', x, { beta: 1 }), ArgumentError, 'elu: it takes no beta');
   assertThrows(() => leakyRelu(e, x, { alpha: Infinity }), ArgumentError, 'finite');
   assertThrows(() => clip(e, x, { min: NaN }), ArgumentError, 'alpha must be a non-NaN');
   assertEquals(unaryParameters('clip').alpha, -Infinity);

@@ -7,7 +7,13 @@
  * @module
  */
 
-import { cpuTensor, type CpuTensor, type CpuValue, elementCount, isSequence } from '../../graph/ir.ts';
+import {
+  type CpuTensor,
+  cpuTensor,
+  type CpuValue,
+  elementCount,
+  isSequence,
+} from '../../graph/ir.ts';
 import {
   attrs,
   nodeError,
@@ -32,7 +38,9 @@ function stack(items: CpuTensor[], ctx: OpContext): CpuTensor {
   const shape = items[0].shape;
   const data = new Float64Array(items.length * elementCount(shape));
   items.forEach((t, i) => {
-    if (t.shape.join() !== shape.join()) nodeError(ctx, 'scan outputs change shape across iterations');
+    if (t.shape.join() !== shape.join()) {
+      nodeError(ctx, 'scan outputs change shape across iterations');
+    }
     data.set(t.data, i * t.data.length);
   });
   return cpuTensor(items[0].dtype, [items.length, ...shape], data);
@@ -75,7 +83,10 @@ export const CONTROL_OPS: Record<string, OperatorDef> = {
         });
       }
       const scanCount = body.outputs.length - 1 - carried.length;
-      return [...carried, ...Array.from({ length: scanCount }, (_, k) => stack(scans[k] ?? [], ctx))];
+      return [
+        ...carried,
+        ...Array.from({ length: scanCount }, (_, k) => stack(scans[k] ?? [], ctx)),
+      ];
     },
   },
   If: {
@@ -140,7 +151,10 @@ export const CONTROL_OPS: Record<string, OperatorDef> = {
       const rank = s.items[0].shape.length + (newAxis ? 1 : 0);
       const axis = axisOf(attrs(ctx).int('axis', 0), rank);
       const parts = newAxis
-        ? s.items.map((t) => ({ ...t, shape: [...t.shape.slice(0, axis), 1, ...t.shape.slice(axis)] }))
+        ? s.items.map((t) => ({
+          ...t,
+          shape: [...t.shape.slice(0, axis), 1, ...t.shape.slice(axis)],
+        }))
         : s.items;
       const shape = [...parts[0].shape];
       shape[axis] = parts.reduce((a, t) => a + t.shape[axis], 0);
@@ -151,7 +165,9 @@ export const CONTROL_OPS: Record<string, OperatorDef> = {
       for (const p of parts) {
         const len = p.shape[axis] * inner;
         for (let o = 0; o < outer; o++) {
-          for (let k = 0; k < len; k++) data[o * shape[axis] * inner + offset + k] = p.data[o * len + k];
+          for (let k = 0; k < len; k++) {
+            data[o * shape[axis] * inner + offset + k] = p.data[o * len + k];
+          }
         }
         offset += len;
       }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { cpuTensor, type CpuTensor, elementCount, type ElementType } from '../../graph/ir.ts';
+import { type CpuTensor, cpuTensor, elementCount, type ElementType } from '../../graph/ir.ts';
 import { broadcastShapes, broadcastStrides } from '../../ops/common.ts';
 import { stridesOf } from '../../tensor.ts';
 

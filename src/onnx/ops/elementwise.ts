@@ -24,6 +24,7 @@ import { broadcastShapes } from '../../ops/common.ts';
 import { compare, type CompareOp, logical, logicalNot, type LogicalOp } from '../../ops/compare.ts';
 import { erf64, unary, type UnaryOp, type UnaryOptions } from '../../ops/unary.ts';
 import { where } from '../../ops/where.ts';
+import { cast } from '../../ops/cast.ts';
 import type { Tensor } from '../../tensor.ts';
 import { broadcastMap } from './cpu.ts';
 
@@ -59,7 +60,9 @@ function unaryOp(
       return [broadcastMap([x], x.dtype, (v) => f(v, ctx))];
     },
     gpu(ctx) {
-      if (!isFloat(info(ctx, 0).dtype)) nodeError(ctx, 'integer inputs are only supported on the CPU');
+      if (!isFloat(info(ctx, 0).dtype)) {
+        nodeError(ctx, `integer inputs (${info(ctx, 0).dtype}) are only supported on the CPU`);
+      }
       return [unary(ctx.engine, op, input(ctx, 0), parameters(ctx))];
     },
     flops: (_ctx, [out]) => elementCountOf(out),
@@ -192,7 +195,12 @@ export const ELEMENTWISE_OPS: Record<string, OperatorDef> = {
     }),
     gpu(ctx) {
       const { min, max } = clipBounds(ctx);
-      return [unary(ctx.engine, 'clip', input(ctx, 0), { alpha: min, beta: max })];
+      const x = input(ctx, 0);
+      if (x.dtype === 'f32') return [unary(ctx.engine, 'clip', x, { alpha: min, beta: max })];
+      // Integer inputs clip exactly in f32 below 2²⁴.
+      using f = cast(ctx.engine, x, 'f32');
+      using y = unary(ctx.engine, 'clip', f, { alpha: min, beta: max });
+      return [cast(ctx.engine, y, 'i32')];
     },
     cpuInputs: [1, 2],
   },
@@ -202,7 +210,29 @@ export const ELEMENTWISE_OPS: Record<string, OperatorDef> = {
   Div: binaryOp('div', (a, b) => a / b),
   Pow: {
     ...binaryOp('pow', Math.pow),
-    infer: (ctx) => [{ dtype: info(ctx, 0).dtype, shape: broadcastInfo(ctx, info(ctx, 0).dtype).shape }],
+    // The exponent may have another type than the base; the result has the base's.
+    infer: (
+      ctx,
+    ) => [{ dtype: info(ctx, 0).dtype, shape: broadcastInfo(ctx, info(ctx, 0).dtype).shape }],
+    cpu(ctx) {
+      const a = value(ctx, 0);
+      const b = value(ctx, 1);
+      if (!a || !b) return null;
+      return [broadcastMap([a, b], a.dtype, Math.pow, 'Pow')];
+    },
+    gpu(ctx) {
+      const [a, b] = [input(ctx, 0), input(ctx, 1)];
+      if (a.dtype === 'f32' && b.dtype === 'f32') return [binary(ctx.engine, 'pow', a, b)];
+      // Mixed or integer types: compute in f32 (exact for integers below 2²⁴), round back to
+      // the base's integers.
+      using fa = a.dtype === 'f32' ? a.reshape(a.shape) : cast(ctx.engine, a, 'f32');
+      using fb = b.dtype === 'f32' ? b.reshape(b.shape) : cast(ctx.engine, b, 'f32');
+      const y = binary(ctx.engine, 'pow', fa, fb);
+      if (a.dtype === 'f32') return [y];
+      using rounded = unary(ctx.engine, 'round', y);
+      y.destroy();
+      return [cast(ctx.engine, rounded, 'i32')];
+    },
   },
   Max: binaryOp('max', Math.max),
   Min: binaryOp('min', Math.min),
@@ -242,4 +272,3 @@ export const ELEMENTWISE_OPS: Record<string, OperatorDef> = {
     },
   },
 };
-

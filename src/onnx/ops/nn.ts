@@ -24,6 +24,8 @@ import { type AutoPad, conv, convOutputShape } from '../../ops/conv.ts';
 import { convTranspose, convTransposeOutputShape } from '../../ops/conv_transpose.ts';
 import { layerNormalization } from '../../ops/layer_norm.ts';
 import { matmul, planMatmul } from '../../ops/matmul.ts';
+import { unary } from '../../ops/unary.ts';
+import { cast } from '../../ops/cast.ts';
 import {
   averagePool,
   globalAveragePool,
@@ -78,7 +80,11 @@ function poolAttributes(ctx: OpContext) {
 const count = (t: TensorInfo) => elementCount(t.shape);
 
 /** Multiplies `t` by a scalar (a new tensor); destroys `t`. */
-function scaled(ctx: { engine: import('../../gpu/engine.ts').Engine }, t: Tensor, s: number): Tensor {
+function scaled(
+  ctx: { engine: import('../../gpu/engine.ts').Engine },
+  t: Tensor,
+  s: number,
+): Tensor {
   if (s === 1) return t;
   using k = tensor(ctx.engine, [s], []);
   const out = binary(ctx.engine, 'mul', t, k);
@@ -95,10 +101,12 @@ function reduceAxes(ctx: OpContext): number[] | null {
   if (axes.length === 0) {
     return attrs(ctx).int('noop_with_empty_axes', 0) === 1 ? null : [...Array(rank).keys()];
   }
-  const out = [...new Set(axes.map((a) => {
-    if (a < -rank || a >= rank) nodeError(ctx, `axis ${a} is out of range for rank ${rank}`);
-    return axisOf(a, rank);
-  }))].sort((p, q) => p - q);
+  const out = [
+    ...new Set(axes.map((a) => {
+      if (a < -rank || a >= rank) nodeError(ctx, `axis ${a} is out of range for rank ${rank}`);
+      return axisOf(a, rank);
+    })),
+  ].sort((p, q) => p - q);
   return out;
 }
 
@@ -135,7 +143,7 @@ function reduceOp(op: ReduceOp): OperatorDef {
         }
         out[o] = op === 'max' ? Math.max(out[o], x.data[i]) : out[o] + x.data[i];
       }
-      if (op === 'mean') for (let i = 0; i < out.length; i++) out[i] /= counts;
+      if (op === 'mean') { for (let i = 0; i < out.length; i++) out[i] /= counts; }
       return [cpuTensor(x.dtype, shape, out)];
     },
     gpu(ctx) {
@@ -148,7 +156,9 @@ function reduceOp(op: ReduceOp): OperatorDef {
       // them as one axis, reduce it.
       const kept = [...Array(rank).keys()].filter((i) => !axes.includes(i));
       const perm = [...kept, ...axes];
-      const moved = perm.every((p, i) => p === i) ? x.reshape(x.shape) : transpose(ctx.engine, x, { perm });
+      const moved = perm.every((p, i) => p === i)
+        ? x.reshape(x.shape)
+        : transpose(ctx.engine, x, { perm });
       const keptShape = kept.map((i) => x.shape[i]);
       const merged = moved.reshape([...keptShape, elementCount(axes.map((i) => x.shape[i]))]);
       moved.destroy();
@@ -177,7 +187,10 @@ function softmaxOp(log: boolean): OperatorDef {
       }
       // Before opset 13 the input is coerced to 2-D at `axis` and normalized over the rest.
       const axis = axisOf(attrs(ctx).int('axis', 1), rank);
-      using flat = x.reshape([elementCount(x.shape.slice(0, axis)), elementCount(x.shape.slice(axis))]);
+      using flat = x.reshape([
+        elementCount(x.shape.slice(0, axis)),
+        elementCount(x.shape.slice(axis)),
+      ]);
       using y = fn(ctx.engine, flat);
       return [y.reshape(x.shape)];
     },
@@ -284,7 +297,9 @@ export const NN_OPS: Record<string, OperatorDef> = {
       });
       y = scaled(ctx, y, alpha);
       if (present(ctx, 2) && beta !== 0) {
-        const c = beta === 1 ? input(ctx, 2) : scaled(ctx, input(ctx, 2).reshape(input(ctx, 2).shape), beta);
+        const c = beta === 1
+          ? input(ctx, 2)
+          : scaled(ctx, input(ctx, 2).reshape(input(ctx, 2).shape), beta);
         const sum = binary(ctx.engine, 'add', y, c);
         y.destroy();
         if (beta !== 1) c.destroy();
@@ -299,15 +314,24 @@ export const NN_OPS: Record<string, OperatorDef> = {
     },
   },
   MaxPool: {
-    infer: (ctx) => [{ ...info(ctx, 0), shape: poolOutputShape(info(ctx, 0).shape, poolAttributes(ctx)) }],
+    infer: (
+      ctx,
+    ) => [{ ...info(ctx, 0), shape: poolOutputShape(info(ctx, 0).shape, poolAttributes(ctx)) }],
     gpu(ctx) {
       const { countIncludePad: _, ...options } = poolAttributes(ctx);
-      return [maxPool(ctx.engine, input(ctx, 0), options)];
+      const x = input(ctx, 0);
+      if (x.dtype === 'f32') return [maxPool(ctx.engine, x, options)];
+      // Integer inputs (uint8, int8, ...) pool exactly in f32 below 2²⁴.
+      using f = cast(ctx.engine, x, 'f32');
+      using y = maxPool(ctx.engine, f, options);
+      return [cast(ctx.engine, y, 'i32')];
     },
     flops: (ctx, [out]) => count(out) * elementCount(poolAttributes(ctx).kernelShape),
   },
   AveragePool: {
-    infer: (ctx) => [{ ...info(ctx, 0), shape: poolOutputShape(info(ctx, 0).shape, poolAttributes(ctx)) }],
+    infer: (
+      ctx,
+    ) => [{ ...info(ctx, 0), shape: poolOutputShape(info(ctx, 0).shape, poolAttributes(ctx)) }],
     gpu(ctx) {
       const { dilations: _, ...options } = poolAttributes(ctx);
       return [averagePool(ctx.engine, input(ctx, 0), options)];
@@ -326,7 +350,9 @@ export const NN_OPS: Record<string, OperatorDef> = {
   },
   BatchNormalization: {
     infer(ctx) {
-      if (attrs(ctx).int('training_mode', 0) !== 0) nodeError(ctx, 'training mode is not supported');
+      if (attrs(ctx).int('training_mode', 0) !== 0) {
+        nodeError(ctx, 'training mode is not supported');
+      }
       if (ctx.node.outputs.slice(1).some((o) => o)) {
         nodeError(ctx, 'only the first output (inference) is supported');
       }
@@ -345,18 +371,44 @@ export const NN_OPS: Record<string, OperatorDef> = {
   },
   LayerNormalization: {
     infer(ctx) {
-      if (ctx.node.outputs.slice(1).some((o) => o)) {
-        nodeError(ctx, 'only the first output (Y) is supported');
-      }
-      return [{ ...info(ctx, 0) }];
+      const x = info(ctx, 0);
+      const rank = x.shape.length;
+      const axis = attrs(ctx).int('axis', -1);
+      if (axis < -rank || axis >= rank) nodeError(ctx, `axis ${axis} is out of range`);
+      const a = axisOf(axis, rank);
+      const stats = { dtype: x.dtype, shape: x.shape.map((d, i) => (i < a ? d : 1)) };
+      return [{ ...x }, stats, stats];
     },
-    gpu: (ctx) => [layerNormalization(
-      ctx.engine,
-      input(ctx, 0),
-      input(ctx, 1),
-      present(ctx, 2) ? input(ctx, 2) : undefined,
-      { axis: attrs(ctx).int('axis', -1), epsilon: attrs(ctx).float('epsilon', 1e-5) },
-    )],
+    gpu(ctx) {
+      const x = input(ctx, 0);
+      const axis = attrs(ctx).int('axis', -1);
+      const epsilon = attrs(ctx).float('epsilon', 1e-5);
+      const y = layerNormalization(
+        ctx.engine,
+        x,
+        input(ctx, 1),
+        present(ctx, 2) ? input(ctx, 2) : undefined,
+        { axis, epsilon },
+      );
+      if (!ctx.node.outputs[1] && !ctx.node.outputs[2]) return [y];
+      // The optional Mean and InvStdDev outputs, from the same rows as the kernel normalizes.
+      const engine = ctx.engine;
+      const a = axisOf(axis, x.rank);
+      using rows = x.reshape([elementCount(x.shape.slice(0, a)), elementCount(x.shape.slice(a))]);
+      const mean = reduce(engine, 'mean', rows, { axis: 1, keepDims: true });
+      using centered = binary(engine, 'sub', rows, mean);
+      using squared = binary(engine, 'mul', centered, centered);
+      using variance = reduce(engine, 'mean', squared, { axis: 1, keepDims: true });
+      using eps = tensor(engine, [epsilon], []);
+      using shifted = binary(engine, 'add', variance, eps);
+      using std = unary(engine, 'sqrt', shifted);
+      const inv = unary(engine, 'reciprocal', std);
+      const shape = ctx.outputs[1].shape;
+      const outs = [y, mean.reshape(shape), inv.reshape(shape)];
+      mean.destroy();
+      inv.destroy();
+      return outs;
+    },
     flops: (ctx) => 8 * count(info(ctx, 0)),
   },
   Softmax: softmaxOp(false),
@@ -365,4 +417,3 @@ export const NN_OPS: Record<string, OperatorDef> = {
   ReduceSum: reduceOp('sum'),
   ReduceMax: reduceOp('max'),
 };
-

@@ -8,12 +8,11 @@
  */
 
 import {
-  cpuTensor,
   type CpuTensor,
+  cpuTensor,
   type CpuValue,
   elementCount,
   type ElementType,
-  isFloat,
 } from '../../graph/ir.ts';
 import {
   attrs,
@@ -38,7 +37,7 @@ import { gather } from '../../ops/gather.ts';
 import { slice } from '../../ops/slice.ts';
 import { split } from '../../ops/split.ts';
 import { transpose } from '../../ops/transpose.ts';
-import { stridesOf } from '../../tensor.ts';
+import { stridesOf, tensor } from '../../tensor.ts';
 import { axisOf, castValue, offsetOf, remap } from './cpu.ts';
 
 function checkAxis(ctx: OpContext, axis: number, rank: number): number {
@@ -245,7 +244,11 @@ function rangeValue(ctx: OpContext): CpuTensor {
   if (delta === 0) nodeError(ctx, 'delta must not be 0');
   const n = Math.max(0, Math.ceil((limit - start) / delta));
   const dtype = info(ctx, 0).dtype;
-  return cpuTensor(dtype, [n], Array.from({ length: n }, (_, i) => castValue(start + i * delta, dtype)));
+  return cpuTensor(
+    dtype,
+    [n],
+    Array.from({ length: n }, (_, i) => castValue(start + i * delta, dtype)),
+  );
 }
 
 /** The shape/data-movement operators by name. */
@@ -272,11 +275,37 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
   Unsqueeze: { ...view(unsqueezeTarget), cpuInputs: [1] },
   Identity: view((ctx) => info(ctx, 0).shape),
   Dropout: {
-    ...view((ctx) => info(ctx, 0).shape),
+    // Inference: the identity, and a mask of all true. Training mode would be random.
     infer(ctx) {
-      if (ctx.node.outputs[1]) nodeError(ctx, 'the mask output is not supported (inference only)');
-      return [{ ...info(ctx, 0) }];
+      const training = ctx.opset >= 12 && present(ctx, 2)
+        ? value(ctx, 2)?.data[0]
+        : attrs(ctx).int('is_test', 1) === 0 && ctx.opset < 7
+        ? 1
+        : 0;
+      if (training === undefined) nodeError(ctx, 'training_mode must be known when planning');
+      // Training mode drops at random, except with ratio 0, where it is the identity too.
+      const ratio = present(ctx, 1) ? value(ctx, 1)?.data[0] : attrs(ctx).float('ratio', 0.5);
+      if (training && ratio !== 0) {
+        nodeError(ctx, 'training mode is random and not supported (inference only)');
+      }
+      const x = info(ctx, 0);
+      return [{ ...x }, { dtype: 'bool', shape: x.shape }];
     },
+    cpu(ctx) {
+      const x = value(ctx, 0);
+      if (!x) return null;
+      SHAPE_OPS.Dropout.infer(ctx);
+      return [x, cpuTensor('bool', x.shape, new Float64Array(x.data.length).fill(1))];
+    },
+    gpu(ctx) {
+      const x = input(ctx, 0);
+      const outs = [x.reshape(x.shape)];
+      if (ctx.node.outputs[1]) {
+        outs.push(tensor(ctx.engine, new Int32Array(x.size).fill(1), x.shape, { dtype: 'i32' }));
+      }
+      return outs;
+    },
+    cpuInputs: [1, 2],
   },
   Constant: {
     infer: (ctx) => {
@@ -317,7 +346,10 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
       ctx.infos.forEach((t, i) => {
         if (!t) return;
         if (t.shape.length !== rank || t.shape.some((d, k) => k !== axis && d !== first.shape[k])) {
-          nodeError(ctx, `input ${i} [${t.shape}] does not match [${first.shape}] off axis ${axis}`);
+          nodeError(
+            ctx,
+            `input ${i} [${t.shape}] does not match [${first.shape}] off axis ${axis}`,
+          );
         }
         shape[axis] += t.shape[axis];
       });
@@ -389,7 +421,13 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
       const x = value(ctx, 0);
       if (!x) return null;
       const spec = sliceSpec(ctx);
-      return [remap(x, spec.shape, (c) => offsetOf(c.map((v, d) => spec.starts[d] + v * spec.steps[d]), x.shape))];
+      return [
+        remap(x, spec.shape, (c) =>
+          offsetOf(
+            c.map((v, d) => spec.starts[d] + v * spec.steps[d]),
+            x.shape,
+          )),
+      ];
     },
     gpu(ctx) {
       const x = input(ctx, 0);
@@ -491,9 +529,8 @@ function castOp(): OperatorDef {
     gpu(ctx) {
       const x = input(ctx, 0);
       const to = castTarget(ctx);
-      const from = info(ctx, 0).dtype;
-      // float → bool is a comparison with zero, not a truncation.
-      if (to === 'bool' && isFloat(from)) nodeError(ctx, 'casting floats to bool on the GPU is not supported');
+      // To bool is "non-zero", not a truncation; int → int and float → float keep the data.
+      if (to === 'bool') return [cast(ctx.engine, x, 'bool')];
       return [gpuType(to) === x.dtype ? x.reshape(x.shape) : cast(ctx.engine, x, gpuType(to))];
     },
   };
