@@ -32,6 +32,7 @@ const steps = [
       'deno',
       'test',
       '--allow-read',
+      '--allow-write',
       '--allow-env',
       `--junit-path=${join(results, 'deno.xml')}`,
     ],

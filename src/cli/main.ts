@@ -33,7 +33,7 @@ interface Parsed {
 /** Splits arguments into a command, positionals and repeated `--name value` options. */
 export function parseArgs(args: string[]): Parsed {
   const [command, ...rest] = args;
-  if (!command || command === '--help' || command === '-h') throw new UsageError(USAGE);
+  if (!command) throw new UsageError('missing command (run or graph); see glassbox --help');
   const positional: string[] = [];
   const options = new Map<string, string[]>();
   for (let i = 0; i < rest.length; i++) {
@@ -139,10 +139,14 @@ async function commandGraph(p: Parsed): Promise<void> {
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   try {
+    if (args[0] === '--help' || args[0] === '-h') {
+      console.log(USAGE);
+      return 0;
+    }
     const p = parseArgs(args);
     if (p.command === 'run') await commandRun(p);
     else if (p.command === 'graph') await commandGraph(p);
-    else throw new UsageError(`unknown command '${p.command}'\n${USAGE}`);
+    else throw new UsageError(`unknown command '${p.command}' (run or graph); see glassbox --help`);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -98,6 +98,7 @@ export class Engine {
   /** Released tensor buffers by exact byte size, for kernel outputs to reuse. */
   #pool = new Map<number, GPUBuffer[]>();
   #pooledBytes = 0;
+  #tensorBuffersCreated = 0;
   /** Upper bound of the pool; past it released buffers are destroyed. */
   readonly poolLimitBytes: number;
 
@@ -188,7 +189,13 @@ export class Engine {
           `(${this.device.limits.maxBufferSize})`,
       );
     }
+    if (usage === TENSOR_USAGE) this.#tensorBuffersCreated++;
     return this.device.createBuffer({ label, size: bytes, usage });
+  }
+
+  /** How many tensor buffers this engine has created (pool misses included); for tests. */
+  get tensorBuffersCreated(): number {
+    return this.#tensorBuffersCreated;
   }
 
   /**

@@ -258,6 +258,26 @@ function evaluateCpu(
   });
 }
 
+/** Largest tensor folded on the CPU at plan time (64 Mi elements). */
+const MAX_FOLD_ELEMENTS = 1 << 26;
+
+function checkSize(node: Node, i: number, t: TensorInfo | undefined, limit: number): void {
+  if (!t) return;
+  for (const d of t.shape) {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw new NodeError(
+        `Cannot run ${node.op} node '${node.name}': output ${i} has an invalid dimension ${d}`,
+      );
+    }
+  }
+  if (elementCount(t.shape) > limit) {
+    throw new NodeError(
+      `Cannot run ${node.op} node '${node.name}': output ${i} of shape [${t.shape}] has more ` +
+        `elements than the device can hold (${limit})`,
+    );
+  }
+}
+
 /** Options for {@linkcode planGraph}. */
 export interface PlanOptions {
   /** Refuse tensors with more elements than this (from the device's binding limit). */
@@ -303,7 +323,14 @@ export function planGraph(
     };
     const allKnown = node.inputs.every((n) => n === '' || known.has(n));
     let folded: CpuValue[] | null = null;
-    if (def.cpu && (allKnown || node.op === 'Shape' || node.op === 'Size')) folded = def.cpu(ctx);
+    if (def.cpu && (allKnown || node.op === 'Shape' || node.op === 'Size')) {
+      // Sizes first: a ConstantOfShape or Expand of a huge shape must fail here, not exhaust
+      // memory while folding.
+      def.infer(ctx).forEach((t, i) =>
+        checkSize(node, i, t, Math.min(maxElements, MAX_FOLD_ELEMENTS))
+      );
+      folded = def.cpu(ctx);
+    }
     if (folded) {
       node.outputs.forEach((name, i) => {
         if (!name || folded![i] === undefined) return;
@@ -342,12 +369,7 @@ export function planGraph(
       if (!t) {
         throw new NodeError(`Cannot run ${node.op} node '${node.name}': output ${i} has no type`);
       }
-      if (elementCount(t.shape) > maxElements) {
-        throw new NodeError(
-          `Cannot run ${node.op} node '${node.name}': output '${name}' of shape [${t.shape}] has ` +
-            `more elements than the device can bind (${maxElements})`,
-        );
-      }
+      checkSize(node, i, t, maxElements);
       infos.set(name, t);
     });
     steps.push({ node, def, infos: ctx.infos, values: ctx.values, outputs });
