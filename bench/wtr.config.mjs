@@ -6,7 +6,7 @@ const large = process.env.GLASSBOX_BENCH_LARGE === '1';
 
 export default {
   ...base,
-  files: ['bench/browser_run.ts'],
+  files: ['bench/browser_run.ts', 'bench/models_run.ts'],
   reporters: base.reporters.slice(0, 1),
   testFramework: { config: { timeout: 900_000 } },
   testRunnerHtml: (testFramework) =>
