@@ -88,6 +88,8 @@ export const CONTROL_OPS: Record<string, OperatorDef> = {
         ...Array.from({ length: scanCount }, (_, k) => stack(scans[k] ?? [], ctx)),
       ];
     },
+    // Loops run on the CPU: inputs given at run time are taken there, like shape inputs.
+    cpuInputs: Array.from({ length: 64 }, (_, i) => i),
   },
   If: {
     infer: noGpuType,
@@ -97,6 +99,7 @@ export const CONTROL_OPS: Record<string, OperatorDef> = {
       const branch = attrs(ctx).graph(c.data[0] ? 'then_branch' : 'else_branch');
       return ctx.runSubgraph(branch, []);
     },
+    cpuInputs: [0],
   },
   SequenceEmpty: {
     infer: noGpuType,

@@ -88,6 +88,8 @@ function binaryOp(op: BinaryOp, f: (a: number, b: number) => number): OperatorDe
     },
     gpu(ctx) {
       const xs = ctx.inputs.filter((t): t is Tensor => t !== undefined);
+      // Variadic Max/Min/Sum of one input is that input.
+      if (xs.length === 1) return [xs[0].reshape(xs[0].shape)];
       let acc = binary(ctx.engine, op, xs[0], xs[1]);
       for (const x of xs.slice(2)) {
         const next = binary(ctx.engine, op, acc, x);

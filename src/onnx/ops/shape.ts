@@ -327,6 +327,7 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
       data.fill(fill ? fill.data[0] : 0);
       return [{ dtype, shape, data }];
     },
+    cpuInputs: [0],
   },
   Range: {
     infer: (ctx) => {
