@@ -268,9 +268,14 @@ def main():
 
     # ---- artifacts
     os.makedirs(DATA_DIR, exist_ok=True)
+    # laid out as `deno fmt` leaves it (one token per line, short arrays inline)
+    meta = {'seq_len': SEQ_LEN, 'classes': CLASSES, 'pad_id': 0, 'unk_id': 1,
+            'lowercase': True, 'token_regex': '[a-z0-9]+'}
+    lines = ['{', '  "tokens": [', ',\n'.join('    ' + json.dumps(t, ensure_ascii=False) for t in vocab), '  ],']
+    lines.append(',\n'.join(f'  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False).replace(", ", ", ")}'
+                            for k, v in meta.items()))
     with open(os.path.join(args.out_dir, 'text_vocab.json'), 'w') as f:
-        json.dump({'tokens': vocab, 'seq_len': SEQ_LEN, 'classes': CLASSES,
-                   'pad_id': 0, 'unk_id': 1, 'lowercase': True, 'token_regex': '[a-z0-9]+'}, f)
+        f.write('\n'.join(lines) + '\n}\n')
     ids_s, y_s = xte[:N_SAVED], yte[:N_SAVED]
     model.eval()
     with torch.no_grad():
@@ -289,7 +294,7 @@ def main():
         demo.append({'text': t, 'label': CLASSES[labels[i]], 'group': groups[i]})
         assert encode(tokenize(t), index)[:len(tokenize(t))] == ids_s[j].tolist()[:len(tokenize(t))]
     with open(os.path.join(DATA_DIR, 'text_test_texts.json'), 'w') as f:
-        json.dump(demo, f, indent=1, ensure_ascii=False)
+        f.write(json.dumps(demo, indent=2, ensure_ascii=False) + '\n')
 
     path = os.path.join(args.out_dir, 'text_transformer.onnx')
     torch.onnx.export(model, ids_s[:2], path, opset_version=17, do_constant_folding=True,
