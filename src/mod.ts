@@ -228,3 +228,30 @@ export {
   planLayerNorm,
 } from './ops/layer_norm.ts';
 export { SHADERS } from './shaders.ts';
+export {
+  type InputData,
+  loadModel,
+  type LoadModelOptions,
+  Model,
+  run,
+  type RunOptions,
+  type RunResult,
+} from './onnx/model.ts';
+export { parseOnnx } from './onnx/parse.ts';
+export { ONNX_OPERATORS, supportedOperators } from './onnx/registry.ts';
+export { type ModelStructure, modelStructure, type NodeStructure } from './onnx/structure.ts';
+export { ModelFormatError, NodeError, UnsupportedOperatorError } from './graph/errors.ts';
+export type {
+  AttributeValue,
+  CpuSequence,
+  CpuTensor,
+  CpuValue,
+  ElementType,
+  Graph,
+  ModelIR,
+  Node,
+  ValueInfo,
+} from './graph/ir.ts';
+export type { GpuContext, OpContext, OperatorDef, TensorInfo } from './graph/operator.ts';
+export type { Plan, PlanStep } from './graph/plan.ts';
+export { type NpyArray, type NpyDType, NpyFormatError, readNpy, writeNpy } from './io/npy.ts';
