@@ -24,7 +24,7 @@ import {
   value,
 } from '../../graph/operator.ts';
 import { elementType } from '../parse.ts';
-import { axisOf } from './cpu.ts';
+import { axisOf, concatCpu } from './cpu.ts';
 
 function scalar(ctx: OpContext, i: number): number | undefined {
   if (!present(ctx, i)) return undefined;
@@ -159,22 +159,7 @@ export const CONTROL_OPS: Record<string, OperatorDef> = {
           shape: [...t.shape.slice(0, axis), 1, ...t.shape.slice(axis)],
         }))
         : s.items;
-      const shape = [...parts[0].shape];
-      shape[axis] = parts.reduce((a, t) => a + t.shape[axis], 0);
-      const outer = elementCount(shape.slice(0, axis));
-      const inner = elementCount(shape.slice(axis + 1));
-      const data = new Float64Array(elementCount(shape));
-      let offset = 0;
-      for (const p of parts) {
-        const len = p.shape[axis] * inner;
-        for (let o = 0; o < outer; o++) {
-          for (let k = 0; k < len; k++) {
-            data[o * shape[axis] * inner + offset + k] = p.data[o * len + k];
-          }
-        }
-        offset += len;
-      }
-      return [cpuTensor(parts[0].dtype, shape, data)];
+      return [concatCpu(parts, axis)];
     },
   },
 };

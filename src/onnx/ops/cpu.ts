@@ -84,3 +84,26 @@ export function offsetOf(coords: readonly number[], shape: readonly number[]): n
 export function axisOf(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
+
+/**
+ * Concatenates tensors along `axis` (their other dimensions agree; the caller checks). The result
+ * has the first tensor's type.
+ */
+export function concatCpu(parts: CpuTensor[], axis: number): CpuTensor {
+  const shape = [...parts[0].shape];
+  shape[axis] = parts.reduce((a, t) => a + t.shape[axis], 0);
+  const outer = elementCount(shape.slice(0, axis));
+  const inner = elementCount(shape.slice(axis + 1));
+  const data = new Float64Array(elementCount(shape));
+  let offset = 0;
+  for (const p of parts) {
+    const len = p.shape[axis] * inner;
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < len; k++) {
+        data[o * shape[axis] * inner + offset + k] = p.data[o * len + k];
+      }
+    }
+    offset += len;
+  }
+  return cpuTensor(parts[0].dtype, shape, data);
+}

@@ -38,7 +38,7 @@ import { slice } from '../../ops/slice.ts';
 import { split } from '../../ops/split.ts';
 import { transpose } from '../../ops/transpose.ts';
 import { stridesOf, tensor } from '../../tensor.ts';
-import { axisOf, castValue, offsetOf, remap } from './cpu.ts';
+import { axisOf, castValue, concatCpu, offsetOf, remap } from './cpu.ts';
 
 function checkAxis(ctx: OpContext, axis: number, rank: number): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
@@ -359,22 +359,9 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
     cpu(ctx) {
       const parts = ctx.node.inputs.map((_, i) => value(ctx, i));
       if (parts.some((p) => !p)) return null;
-      const [out] = SHAPE_OPS.Concat.infer(ctx);
+      const [out] = SHAPE_OPS.Concat.infer(ctx); // validates the shapes
       const axis = checkAxis(ctx, attrs(ctx).int('axis', 0), out.shape.length);
-      const data = new Float64Array(elementCount(out.shape));
-      const outer = elementCount(out.shape.slice(0, axis));
-      const inner = elementCount(out.shape.slice(axis + 1));
-      let offset = 0;
-      for (const p of parts as CpuTensor[]) {
-        const len = p.shape[axis] * inner;
-        for (let o = 0; o < outer; o++) {
-          for (let k = 0; k < len; k++) {
-            data[o * out.shape[axis] * inner + offset + k] = p.data[o * len + k];
-          }
-        }
-        offset += len;
-      }
-      return [cpuTensor(out.dtype, out.shape, data)];
+      return [concatCpu(parts as CpuTensor[], axis)];
     },
     gpu(ctx) {
       const [out] = ctx.outputs;
