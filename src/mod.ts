@@ -255,3 +255,12 @@ export type {
 export type { GpuContext, OpContext, OperatorDef, TensorInfo } from './graph/operator.ts';
 export type { Plan, PlanStep } from './graph/plan.ts';
 export { type NpyArray, type NpyDType, NpyFormatError, readNpy, writeNpy } from './io/npy.ts';
+export {
+  type Histogram,
+  histogramParameters,
+  histogramQuantile,
+  type TensorStatistics,
+  tensorStats,
+  type TensorStatsOptions,
+  tensorStatsReference,
+} from './stats/tensor_stats.ts';
