@@ -259,8 +259,15 @@ export {
   type Histogram,
   histogramParameters,
   histogramQuantile,
+  type Moments,
   type TensorStatistics,
   tensorStats,
+  tensorStatsBatch,
   type TensorStatsOptions,
   tensorStatsReference,
 } from './stats/tensor_stats.ts';
+export {
+  type ModelStatsOptions,
+  modelWeightStats,
+  type WeightStatistics,
+} from './stats/model_stats.ts';

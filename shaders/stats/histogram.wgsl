@@ -5,9 +5,11 @@
 //
 // Bindings (group 0):
 //   0  x       storage, read        array<f32>          n elements
-//   1  counts  storage, read_write  array<atomic<u32>>  bins + 2: [0, bins) the bins, then the
-//                                                       number below lo and above hi
-//   2  params  uniform              Params              { n, bins, lo, scale, hi }
+//   1  counts  storage, read_write  array<atomic<u32>>  from `base`: bins + 2 counters, [0, bins)
+//                                                       the bins, then the number below lo and
+//                                                       above hi (several tensors share one
+//                                                       buffer at different bases)
+//   2  params  uniform              Params              { n, bins, lo, scale, hi, base }
 // Dispatch: ceil(n / (WG·PER_THREAD)) workgroups, linear, folded by the engine; surplus
 //   workgroups return before any barrier.
 // Bin of v: floor((v − lo) · scale), scale = bins / (hi − lo) computed on the host in f32, so that
@@ -25,6 +27,7 @@ struct Params {
   lo: f32,
   scale: f32,
   hi: f32,
+  base: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -70,16 +73,16 @@ fn main(
     atomicAdd(&local[bin], 1u);
   }
   if (below > 0u) {
-    atomicAdd(&counts[params.bins], below);
+    atomicAdd(&counts[params.base + params.bins], below);
   }
   if (above > 0u) {
-    atomicAdd(&counts[params.bins + 1u], above);
+    atomicAdd(&counts[params.base + params.bins + 1u], above);
   }
   workgroupBarrier();
   for (var b = lid; b < params.bins; b += WG) {
     let c = atomicLoad(&local[b]);
     if (c > 0u) {
-      atomicAdd(&counts[b], c);
+      atomicAdd(&counts[params.base + b], c);
     }
   }
 }

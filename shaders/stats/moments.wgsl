@@ -1,4 +1,5 @@
-// stats/moments.wgsl — one pass of summary statistics over a tensor, per workgroup span:
+// stats/moments.wgsl — one pass of summary statistics over a tensor (or over each of its
+// channels: equal contiguous slices), per workgroup span:
 // count of finite values, their mean and M2 (Welford/Chan), min, max, Σ|x|, Σx², max |x|,
 // the number of values with |x| ≤ epsilon, and NaN / +Inf / −Inf counts. The host combines the
 // spans' partials in f64 (Chan's parallel formula), so the result is one GPU pass plus a small
@@ -6,10 +7,15 @@
 //
 // Bindings (group 0):
 //   0  x         storage, read        array<f32>  n elements
-//   1  partials  storage, read_write  array<f32>  SPANS × 12 values, see PARTIAL below
-//   2  params    uniform              Params      { n, spanLen, spans, epsilon }
-// Dispatch: `spans` workgroups, linear, folded by the engine; workgroup g reduces elements
-//   [g·spanLen, min(n, (g+1)·spanLen)); surplus workgroups return before any barrier.
+//   1  partials  storage, read_write  array<f32>  (base + spans) × 12 values, see PARTIAL below;
+//                                                several tensors share one buffer at different
+//                                                bases, so one readback serves a whole batch
+//   2  params    uniform              Params      { n, spanLen, spans, epsilon, channelLen,
+//                                                spansPerChannel, base }
+// Dispatch: `spans` = channels × spansPerChannel workgroups, linear, folded by the engine;
+//   workgroup g reduces span g % spansPerChannel of channel g / spansPerChannel: elements
+//   [c·channelLen + s·spanLen, min((c+1)·channelLen, … + spanLen)); spans never cross channels.
+//   Surplus workgroups return before any barrier.
 // PARTIAL layout (f32 each): count, mean, M2, min, max, sumAbs, sumSq, maxAbs, small, nan, posInf,
 //   negInf. Counts are exact in f32 up to 2^24 per span (spanLen is at most 2^20).
 // Overrides: WG (power of two, default 64).
@@ -25,6 +31,9 @@ struct Params {
   spanLen: u32,
   spans: u32,
   epsilon: f32,
+  channelLen: u32,
+  spansPerChannel: u32,
+  base: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -93,8 +102,11 @@ fn main(
   if (g >= params.spans) {
     return;
   }
-  let start = g * params.spanLen;
-  let end = min(params.n, start + params.spanLen);
+  let channel = g / params.spansPerChannel;
+  let span = g % params.spansPerChannel;
+  let channelEnd = min(params.n, (channel + 1u) * params.channelLen);
+  let start = channel * params.channelLen + span * params.spanLen;
+  let end = min(channelEnd, start + params.spanLen);
   var acc = empty_acc();
   for (var i = start + lid; i < end; i += WG) {
     let v = x[i];
@@ -136,7 +148,7 @@ fn main(
   }
   if (lid == 0u) {
     let r = lanes[0];
-    let o = g * FIELDS;
+    let o = (params.base + g) * FIELDS;
     partials[o + 0u] = r.count;
     partials[o + 1u] = r.mean;
     partials[o + 2u] = r.m2;

@@ -5,6 +5,8 @@
  *   [--output NAME]` writes the first (or named) output as float32 `.npy`.
  * - `glassbox graph MODEL.onnx [--dim NAME=N ...]` prints the structure as JSON:
  *   `{inputs, outputs, nodes: [{name, op, inputs, outputs, shapes, params, flops}], totals}`.
+ * - `glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]` prints
+ *   every weight's statistics and histogram (a table, or JSON with `--json`).
  *
  * Bad input exits non-zero with one clear line on stderr (exit 2 for usage errors, 1 otherwise).
  *
@@ -16,13 +18,18 @@ import { GlassboxError } from '../gpu/errors.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { type InputData, loadModel, run } from '../onnx/model.ts';
 import { modelStructure } from '../onnx/structure.ts';
+import { modelWeightStats } from '../stats/model_stats.ts';
 
 /** A usage error: wrong or missing arguments. */
 class UsageError extends Error {}
 
 const USAGE = `usage:
   glassbox run MODEL.onnx --input X.npy [--input NAME=X.npy ...] --out OUT.npy [--output NAME]
-  glassbox graph MODEL.onnx [--dim NAME=N ...]`;
+  glassbox graph MODEL.onnx [--dim NAME=N ...]
+  glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]`;
+
+/** Options that take no value. */
+const FLAGS = new Set(['json', 'per-channel']);
 
 interface Parsed {
   command: string;
@@ -33,7 +40,7 @@ interface Parsed {
 /** Splits arguments into a command, positionals and repeated `--name value` options. */
 export function parseArgs(args: string[]): Parsed {
   const [command, ...rest] = args;
-  if (!command) throw new UsageError('missing command (run or graph); see glassbox --help');
+  if (!command) throw new UsageError('missing command (run, graph or stats); see glassbox --help');
   const positional: string[] = [];
   const options = new Map<string, string[]>();
   for (let i = 0; i < rest.length; i++) {
@@ -41,7 +48,7 @@ export function parseArgs(args: string[]): Parsed {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      const v = eq > 0 ? a.slice(eq + 1) : rest[++i];
+      const v = FLAGS.has(name) ? 'true' : eq > 0 ? a.slice(eq + 1) : rest[++i];
       if (v === undefined) throw new UsageError(`option --${name} needs a value`);
       options.set(name, [...(options.get(name) ?? []), v]);
     } else positional.push(a);
@@ -136,6 +143,45 @@ async function commandGraph(p: Parsed): Promise<void> {
   console.log(JSON.stringify(modelStructure(model, { dimensions }), null, 2));
 }
 
+async function commandStats(p: Parsed): Promise<void> {
+  checkOptions(p, ['tensor', 'bins', 'per-channel', 'json']);
+  const [modelPath, extra] = p.positional;
+  if (!modelPath || extra) throw new UsageError('stats takes one MODEL.onnx');
+  const binsText = one(p, 'bins', false);
+  if (binsText !== undefined && !/^\d+$/.test(binsText)) {
+    throw new UsageError(`--bins wants a positive integer, got '${binsText}'`);
+  }
+  using engine = await createEngine();
+  using model = loadModel(engine, await readFile(modelPath, 'model'));
+  const names = p.options.get('tensor');
+  const stats = await modelWeightStats(model, {
+    names,
+    bins: binsText === undefined ? undefined : Number(binsText),
+    perChannel: p.options.has('per-channel'),
+  });
+  if (p.options.has('json')) {
+    const tensors = stats.map((s) => ({
+      ...s,
+      histogram: { ...s.histogram, counts: Array.from(s.histogram.counts) },
+    }));
+    const params = stats.reduce((a, s) => a + s.count, 0);
+    console.log(JSON.stringify({ tensors, totals: { tensors: stats.length, params } }, null, 2));
+    return;
+  }
+  const f = (v: number) => (Number.isFinite(v) ? v.toPrecision(4) : String(v)).padStart(11);
+  console.log(
+    `${'tensor'.padEnd(40)} ${'shape'.padEnd(16)} ${'mean'.padStart(11)} ${'std'.padStart(11)} ` +
+      `${'min'.padStart(11)} ${'max'.padStart(11)} ${'sparsity'.padStart(9)} nan/inf`,
+  );
+  for (const s of stats) {
+    console.log(
+      `${s.name.slice(-40).padEnd(40)} ${`[${s.shape}]`.padEnd(16)} ${f(s.mean)} ${f(s.std)} ` +
+        `${f(s.min)} ${f(s.max)} ${(s.sparsity * 100).toFixed(1).padStart(8)}% ` +
+        `${s.nan}/${s.posInf + s.negInf}`,
+    );
+  }
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   try {
@@ -146,7 +192,12 @@ export async function main(args: string[]): Promise<number> {
     const p = parseArgs(args);
     if (p.command === 'run') await commandRun(p);
     else if (p.command === 'graph') await commandGraph(p);
-    else throw new UsageError(`unknown command '${p.command}' (run or graph); see glassbox --help`);
+    else if (p.command === 'stats') await commandStats(p);
+    else {
+      throw new UsageError(
+        `unknown command '${p.command}' (run, graph or stats); see glassbox --help`,
+      );
+    }
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

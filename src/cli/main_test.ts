@@ -73,6 +73,17 @@ test('cli graph: prints the structure as JSON', async () => {
   }
 }, { ignore });
 
+test('cli stats: every weight as JSON, or one tensor as a table', async () => {
+  const r = await cli(['stats', 'models/mnist_cnn.onnx', '--bins', '10', '--json']);
+  assertEquals(r.code, 0, r.err.join('\n'));
+  const s = JSON.parse(r.out);
+  assertEquals(s.totals.params, 52138);
+  assertEquals(s.tensors[0].histogram.counts.length, 10);
+  const t = await cli(['stats', 'models/mnist_cnn.onnx', '--tensor', 'fc1.weight']);
+  assertEquals(t.code, 0, t.err.join('\n'));
+  assert(t.out.includes('fc1.weight') && !t.out.includes('conv1.weight'), t.out);
+}, { ignore });
+
 test('cli: bad input exits non-zero with one clear line', async () => {
   const cases: [string[], number, string][] = [
     [[], 2, 'missing command'],
@@ -80,6 +91,8 @@ test('cli: bad input exits non-zero with one clear line', async () => {
     [['run', 'models/mnist_cnn.onnx', '--out', '/tmp/x.npy'], 2, 'missing --input'],
     [['graph', 'no/such/model.onnx'], 1, "Cannot read model 'no/such/model.onnx'"],
     [['graph', 'README.md'], 1, 'ModelFormatError'],
+    [['stats', 'models/mnist_cnn.onnx', '--tensor', 'nope'], 1, "no initializer 'nope'"],
+    [['stats', 'models/mnist_cnn.onnx', '--bins', 'x'], 2, '--bins wants a positive integer'],
     [
       ['run', 'models/mnist_cnn.onnx', '--input', 'README.md', '--out', '/tmp/y.npy'],
       1,

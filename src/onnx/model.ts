@@ -150,6 +150,24 @@ export class Model {
     return t;
   }
 
+  /**
+   * An initializer (weight) as a GPU tensor, uploaded once and shared with the runs; owned by
+   * the model.
+   *
+   * @throws {ArgumentError} when there is no initializer of that name.
+   */
+  initializerTensor(name: string): Tensor {
+    if (this.#destroyed) throw new ArgumentError('Cannot read weights: the model was destroyed');
+    const init = this.ir.graph.initializers.get(name);
+    if (!init) throw new ArgumentError(`The model has no initializer '${name}'`);
+    let t = this.#constants.get(name);
+    if (!t) {
+      t = upload(this.engine, init, name);
+      this.#constants.set(name, t);
+    }
+    return t;
+  }
+
   /** Releases the uploaded constants and plans. Idempotent. */
   destroy(): void {
     if (this.#destroyed) return;

@@ -23,7 +23,15 @@ export interface TensorStatsOptions {
   range?: readonly [number, number];
   /** Values with |x| ≤ epsilon count as zero for `sparsity`. Default 0. */
   epsilon?: number;
+  /**
+   * Also the moments of each slice along axis 0 (output channels of a conv weight, rows of a
+   * matrix), in {@linkcode TensorStatistics.channels}.
+   */
+  perChannel?: boolean;
 }
+
+/** Moments of a tensor or of one channel (everything but the histogram). */
+export type Moments = Omit<TensorStatistics, 'histogram' | 'channels'>;
 
 /** A histogram: `counts[i]` values fell in [lo + i·w, lo + (i+1)·w), the last bin closed. */
 export interface Histogram {
@@ -71,6 +79,8 @@ export interface TensorStatistics {
   sparsity: number;
   /** The histogram. */
   histogram: Histogram;
+  /** Per-channel moments, with `perChannel`. */
+  channels?: Moments[];
 }
 
 const FIELDS = 12;
@@ -123,8 +133,8 @@ export function histogramParameters(
  *
  * @example
  * ```ts ignore
- * const s = await tensorStats(engine, weights, { bins: 100 });
- * console.log(s.mean, s.std, histogramQuantile(s.histogram, 0.5));
+ * const s = await tensorStats(engine, weights, { bins: 100, perChannel: true });
+ * console.log(s.mean, s.std, histogramQuantile(s.histogram, 0.5), s.channels?.[0].std);
  * ```
  */
 export async function tensorStats(
@@ -132,63 +142,116 @@ export async function tensorStats(
   x: Tensor,
   options: TensorStatsOptions = {},
 ): Promise<TensorStatistics> {
-  checkOperand(engine, 'tensorStats', 'x', x);
-  const { bins, epsilon } = checkOptions(options);
-  const n = x.size;
-  const spanLen = spanLength(n);
-  const spans = Math.max(1, Math.ceil(n / spanLen));
-  const partials = engine.pooledBuffer('stats.partials', spans * FIELDS * 4, TENSOR_USAGE, false);
-  const params = new ArrayBuffer(16);
-  new Uint32Array(params, 0, 3).set([n, spanLen, spans]);
-  new Float32Array(params, 12, 1)[0] = epsilon;
-  engine.dispatch({
-    code: momentsSource,
-    label: 'stats/moments.wgsl',
-    constants: { WG: WORKGROUP_SIZE },
-    bindings: [x.buffer, partials, engine.constants('stats.params', new Uint32Array(params))],
-    workgroups: spans,
-  });
-  const raw = new Float32Array(await engine.read(partials, spans * FIELDS * 4));
-  engine.release(partials);
-  const s = combinePartials(raw, spans, n);
+  return (await tensorStatsBatch(engine, [x], options))[0];
+}
 
-  const range = options.range ?? [s.min, s.max];
-  const h = s.finite > 0 || options.range
-    ? histogramParameters(bins, range[0], range[1])
-    : { lo: 0, hi: 0, scale: 0 };
-  const counts = engine.pooledBuffer('stats.histogram', (bins + 2) * 4, TENSOR_USAGE, true);
-  if (n > 0 && h.scale > 0) {
-    const hp = new ArrayBuffer(32);
-    new Uint32Array(hp, 0, 2).set([n, bins]);
-    new Float32Array(hp, 8, 3).set([h.lo, h.scale, h.hi]);
+/**
+ * Statistics of many tensors at once (e.g. every weight of a model): all moments passes in one
+ * submission and one readback, then all histograms in one submission and one readback.
+ */
+export async function tensorStatsBatch(
+  engine: Engine,
+  xs: readonly Tensor[],
+  options: TensorStatsOptions = {},
+): Promise<TensorStatistics[]> {
+  xs.forEach((x, i) => checkOperand(engine, 'tensorStats', `tensor ${i}`, x));
+  const { bins, epsilon } = checkOptions(options);
+  if (xs.length === 0) return [];
+  const layouts = xs.map((x) => {
+    const n = x.size;
+    const channels = options.perChannel && x.rank > 0 && x.shape[0] > 0 ? x.shape[0] : 1;
+    const channelLen = Math.max(1, n / channels);
+    const spanLen = spanLength(channelLen);
+    const spansPerChannel = Math.max(1, Math.ceil(channelLen / spanLen));
+    return { n, channels, channelLen, spanLen, spansPerChannel, spans: channels * spansPerChannel };
+  });
+  const totalSpans = layouts.reduce((a, l) => a + l.spans, 0);
+  const partials = engine.pooledBuffer(
+    'stats.partials',
+    totalSpans * FIELDS * 4,
+    TENSOR_USAGE,
+    false,
+  );
+  let base = 0;
+  const bases = layouts.map((l, i) => {
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params, 0, 3).set([l.n, l.spanLen, l.spans]);
+    new Float32Array(params, 12, 1)[0] = epsilon;
+    new Uint32Array(params, 16, 3).set([l.channelLen, l.spansPerChannel, base]);
     engine.dispatch({
-      code: histogramSource,
-      label: 'stats/histogram.wgsl',
-      constants: { WG: WORKGROUP_SIZE, MAX_BINS },
-      bindings: [x.buffer, counts, engine.constants('stats.histogram.params', new Uint32Array(hp))],
-      workgroups: Math.ceil(n / PER_GROUP),
+      code: momentsSource,
+      label: 'stats/moments.wgsl',
+      constants: { WG: WORKGROUP_SIZE },
+      bindings: [xs[i].buffer, partials, engine.constants('stats.params', new Uint32Array(params))],
+      workgroups: l.spans,
     });
-  }
-  const all = new Uint32Array(await engine.read(counts, (bins + 2) * 4));
+    const b = base;
+    base += l.spans;
+    return b;
+  });
+  const raw = new Float32Array(await engine.read(partials, totalSpans * FIELDS * 4));
+  engine.release(partials);
+  const moments = layouts.map((l, i) => {
+    const mine = raw.subarray(bases[i] * FIELDS, (bases[i] + l.spans) * FIELDS);
+    const all = combinePartials(mine, l.spans, l.n);
+    const channels = options.perChannel
+      ? Array.from({ length: l.channels }, (_, c) =>
+        combinePartials(
+          mine.subarray(c * l.spansPerChannel * FIELDS, (c + 1) * l.spansPerChannel * FIELDS),
+          l.spansPerChannel,
+          l.n / l.channels,
+        ))
+      : undefined;
+    return { all, channels };
+  });
+
+  const stride = bins + 2;
+  const counts = engine.pooledBuffer('stats.histogram', stride * xs.length * 4, TENSOR_USAGE, true);
+  const ranges = moments.map(({ all }, i) => {
+    const range = options.range ?? [all.min, all.max];
+    const h = all.finite > 0 || options.range
+      ? histogramParameters(bins, range[0], range[1])
+      : { lo: 0, hi: 0, scale: 0 };
+    if (xs[i].size > 0 && h.scale > 0) {
+      const hp = new ArrayBuffer(32);
+      new Uint32Array(hp, 0, 2).set([xs[i].size, bins]);
+      new Float32Array(hp, 8, 3).set([h.lo, h.scale, h.hi]);
+      new Uint32Array(hp, 20, 1)[0] = i * stride;
+      engine.dispatch({
+        code: histogramSource,
+        label: 'stats/histogram.wgsl',
+        constants: { WG: WORKGROUP_SIZE, MAX_BINS },
+        bindings: [
+          xs[i].buffer,
+          counts,
+          engine.constants('stats.histogram.params', new Uint32Array(hp)),
+        ],
+        workgroups: Math.ceil(xs[i].size / PER_GROUP),
+      });
+    }
+    return h;
+  });
+  const all = new Uint32Array(await engine.read(counts, stride * xs.length * 4));
   engine.release(counts);
-  return {
-    ...s,
-    histogram: {
-      lo: h.lo,
-      hi: h.hi,
-      counts: all.slice(0, bins),
-      below: all[bins],
-      above: all[bins + 1],
-    },
-  };
+  return moments.map((m, i) => {
+    const c = all.subarray(i * stride, (i + 1) * stride);
+    const result: TensorStatistics = {
+      ...m.all,
+      histogram: {
+        lo: ranges[i].lo,
+        hi: ranges[i].hi,
+        counts: c.slice(0, bins),
+        below: c[bins],
+        above: c[bins + 1],
+      },
+    };
+    if (m.channels) result.channels = m.channels;
+    return result;
+  });
 }
 
 /** Combines per-span partials (count, mean, M2, ...) in f64 by Chan's formula. */
-function combinePartials(
-  raw: Float32Array,
-  spans: number,
-  n: number,
-): Omit<TensorStatistics, 'histogram'> {
+function combinePartials(raw: Float32Array, spans: number, n: number): Moments {
   let count = 0;
   let mean = 0;
   let m2 = 0;
@@ -264,12 +327,28 @@ export function histogramQuantile(h: Histogram, q: number): number {
   return h.hi;
 }
 
-/** f64 CPU reference of {@linkcode tensorStats} (the histogram repeats the kernel's f32 steps). */
+/**
+ * f64 CPU reference of {@linkcode tensorStats} (the histogram repeats the kernel's f32 steps).
+ * With `perChannel`, `channels` says how many equal slices the data has (axis 0's size).
+ */
 export function tensorStatsReference(
   data: ArrayLike<number>,
-  options: TensorStatsOptions = {},
+  options: TensorStatsOptions & { channels?: number } = {},
 ): TensorStatistics {
   const { bins, epsilon } = checkOptions(options);
+  if (options.perChannel) {
+    const channels = options.channels ?? 1;
+    const len = data.length / channels;
+    const all = tensorStatsReference(data, { ...options, perChannel: false });
+    all.channels = Array.from({ length: channels }, (_, c) => {
+      const slice = Array.prototype.slice.call(data, c * len, (c + 1) * len) as number[];
+      const { histogram: _h, channels: _c, ...moments } = tensorStatsReference(slice, {
+        epsilon: options.epsilon,
+      });
+      return moments;
+    });
+    return all;
+  }
   let finite = 0;
   let sum = 0;
   let min = Infinity;

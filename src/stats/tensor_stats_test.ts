@@ -7,6 +7,7 @@ import { tensor } from '../tensor.ts';
 import {
   histogramQuantile,
   tensorStats,
+  tensorStatsBatch,
   type TensorStatsOptions,
   tensorStatsReference,
 } from './tensor_stats.ts';
@@ -104,6 +105,37 @@ testGpu(
     const nan = await check(engine, new Float32Array(50).fill(NaN));
     assertEquals(nan.finite, 0);
     await check(engine, uniform(500, 3), { bins: 4096, epsilon: 0.1 });
+  },
+);
+
+testGpu(
+  'tensorStats: per-channel moments and a batch of tensors in one call',
+  getEngine,
+  async (engine) => {
+    const shapes = [[8, 3, 3, 3], [5, 1000], [1, 7], [3, 6000]];
+    const datas = shapes.map((s, i) =>
+      uniform(s.reduce((a, b) => a * b, 1), 40 + i, -1 + i, 2 + i)
+    );
+    const xs = datas.map((d, i) => tensor(engine, d, shapes[i]));
+    const stats = await tensorStatsBatch(engine, xs, { perChannel: true, bins: 20 });
+    stats.forEach((got, i) => {
+      const want = tensorStatsReference(datas[i], {
+        perChannel: true,
+        channels: shapes[i][0],
+        bins: 20,
+      });
+      assertArrayEquals(got.histogram.counts, want.histogram.counts, `histogram of tensor ${i}`);
+      assertEquals(got.channels!.length, shapes[i][0]);
+      got.channels!.forEach((c, k) => {
+        const w = want.channels![k];
+        assertEquals(c.min, w.min, `min of channel ${k}`);
+        assertEquals(c.max, w.max, `max of channel ${k}`);
+        assertEquals(c.finite, w.finite, `count of channel ${k}`);
+        assert(relative(c.mean, w.mean) <= 1e-5, `mean of channel ${k}: ${c.mean} vs ${w.mean}`);
+        assert(relative(c.variance, w.variance) <= 1e-5, `variance of channel ${k}`);
+      });
+    });
+    for (const x of xs) x.destroy();
   },
 );
 
