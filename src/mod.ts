@@ -271,3 +271,4 @@ export {
   modelWeightStats,
   type WeightStatistics,
 } from './stats/model_stats.ts';
+export { captureActivations, type CaptureOptions } from './stats/capture.ts';
