@@ -272,3 +272,36 @@ export {
   type WeightStatistics,
 } from './stats/model_stats.ts';
 export { captureActivations, type CaptureOptions } from './stats/capture.ts';
+export {
+  type EigenResult,
+  matrixWithSpectrum,
+  qr,
+  type QrResult,
+  seededGaussian,
+  type SpectrumMatrix,
+  svd,
+  type SvdResult,
+  symmetricEigen,
+  type SymmetricEigenOptions,
+} from './stats/linalg.ts';
+export {
+  effectiveRank,
+  frobeniusNorm,
+  MAX_FULL_SPECTRUM_SIDE,
+  type SingularTriplets,
+  singularValues,
+  singularValuesReference,
+  spectralNorm,
+  stableRank,
+  stableRankReference,
+  topSingularValues,
+  type TopSingularValuesOptions,
+} from './stats/spectrum.ts';
+export {
+  MAX_PCA_FEATURES,
+  pca,
+  type PcaOptions,
+  pcaReference,
+  type PcaReferenceResult,
+  type PcaResult,
+} from './stats/pca.ts';

@@ -7,6 +7,8 @@
  *   `{inputs, outputs, nodes: [{name, op, inputs, outputs, shapes, params, flops}], totals}`.
  * - `glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]` prints
  *   every weight's statistics and histogram (a table, or JSON with `--json`).
+ * - `glassbox project DATA.npy --method pca [--dims 2] --out OUT.npy [--json]` projects the
+ *   rows of an [N, D] array (float32 `.npy` out; `--json` prints the explained variance).
  *
  * Bad input exits non-zero with one clear line on stderr (exit 2 for usage errors, 1 otherwise).
  *
@@ -19,6 +21,8 @@ import { readNpy, writeNpy } from '../io/npy.ts';
 import { type InputData, loadModel, run } from '../onnx/model.ts';
 import { modelStructure } from '../onnx/structure.ts';
 import { modelWeightStats } from '../stats/model_stats.ts';
+import { pca } from '../stats/pca.ts';
+import { tensor } from '../tensor.ts';
 
 /** A usage error: wrong or missing arguments. */
 class UsageError extends Error {}
@@ -26,7 +30,8 @@ class UsageError extends Error {}
 const USAGE = `usage:
   glassbox run MODEL.onnx --input X.npy [--input NAME=X.npy ...] --out OUT.npy [--output NAME]
   glassbox graph MODEL.onnx [--dim NAME=N ...]
-  glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]`;
+  glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]
+  glassbox project DATA.npy --method pca [--dims 2] --out OUT.npy [--json]`;
 
 /** Options that take no value. */
 const FLAGS = new Set(['json', 'per-channel']);
@@ -40,7 +45,9 @@ interface Parsed {
 /** Splits arguments into a command, positionals and repeated `--name value` options. */
 export function parseArgs(args: string[]): Parsed {
   const [command, ...rest] = args;
-  if (!command) throw new UsageError('missing command (run, graph or stats); see glassbox --help');
+  if (!command) {
+    throw new UsageError('missing command (run, graph, stats or project); see glassbox --help');
+  }
   const positional: string[] = [];
   const options = new Map<string, string[]>();
   for (let i = 0; i < rest.length; i++) {
@@ -182,6 +189,55 @@ async function commandStats(p: Parsed): Promise<void> {
   }
 }
 
+/** Projection methods `glassbox project` implements. */
+const PROJECTIONS = ['pca'];
+
+async function commandProject(p: Parsed): Promise<void> {
+  checkOptions(p, ['method', 'dims', 'out', 'json']);
+  const [dataPath, extra] = p.positional;
+  if (!dataPath || extra) throw new UsageError('project takes one DATA.npy');
+  const method = one(p, 'method', true)!;
+  if (!PROJECTIONS.includes(method)) {
+    throw new UsageError(`unknown --method '${method}' (available: ${PROJECTIONS.join(', ')})`);
+  }
+  const dimsText = one(p, 'dims', false) ?? '2';
+  if (!/^\d+$/.test(dimsText) || Number(dimsText) < 1) {
+    throw new UsageError(`--dims wants a positive integer, got '${dimsText}'`);
+  }
+  const out = one(p, 'out', true)!;
+  const array = readNpy(await readFile(dataPath, 'data'));
+  if (array.shape.length !== 2) {
+    throw new GlassboxError(
+      `Cannot project '${dataPath}': expected an [N, D] array, got (${array.shape})`,
+    );
+  }
+  const data = array.data instanceof Float32Array
+    ? array.data
+    : Float32Array.from(array.data, Number);
+  using engine = await createEngine();
+  using x = tensor(engine, data, array.shape);
+  const result = await pca(engine, x, { components: Number(dimsText) });
+  try {
+    const projection = await result.projection.readFloat32();
+    await Deno.writeFile(out, writeNpy(projection, result.projection.shape));
+  } finally {
+    result.projection.destroy();
+  }
+  if (p.options.has('json')) {
+    console.log(JSON.stringify(
+      {
+        method,
+        shape: array.shape,
+        dims: Number(dimsText),
+        explainedVariance: Array.from(result.explainedVariance),
+        explainedVarianceRatio: Array.from(result.explainedVarianceRatio),
+      },
+      null,
+      2,
+    ));
+  }
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   try {
@@ -193,9 +249,11 @@ export async function main(args: string[]): Promise<number> {
     if (p.command === 'run') await commandRun(p);
     else if (p.command === 'graph') await commandGraph(p);
     else if (p.command === 'stats') await commandStats(p);
+    else if (p.command === 'project') await commandProject(p);
+    else if (p.command === 'project') await commandProject(p);
     else {
       throw new UsageError(
-        `unknown command '${p.command}' (run, graph or stats); see glassbox --help`,
+        `unknown command '${p.command}' (run, graph, stats or project); see glassbox --help`,
       );
     }
     return 0;

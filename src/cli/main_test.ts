@@ -84,6 +84,31 @@ test('cli stats: every weight as JSON, or one tensor as a table', async () => {
   assert(t.out.includes('fc1.weight') && !t.out.includes('conv1.weight'), t.out);
 }, { ignore });
 
+test('cli project: PCA of the MNIST test digits', async () => {
+  const dir = await Deno.makeTempDir();
+  const x = readNpy(await Deno.readFile('models/data/mnist_test_x.npy'));
+  const input = `${dir}/x.npy`;
+  await Deno.writeFile(input, writeNpy(x.data as Float32Array, [200, 784]));
+  const r = await cli([
+    'project',
+    input,
+    '--method',
+    'pca',
+    '--dims',
+    '3',
+    '--out',
+    `${dir}/p.npy`,
+    '--json',
+  ]);
+  assertEquals(r.code, 0, r.err.join('\n'));
+  const p = readNpy(await Deno.readFile(`${dir}/p.npy`));
+  assertArrayEquals(p.shape, [200, 3]);
+  const info = JSON.parse(r.out);
+  assertEquals(info.explainedVarianceRatio.length, 3);
+  assert(info.explainedVarianceRatio[0] >= info.explainedVarianceRatio[1], 'sorted');
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
 test('cli: bad input exits non-zero with one clear line', async () => {
   const cases: [string[], number, string][] = [
     [[], 2, 'missing command'],
@@ -93,6 +118,7 @@ test('cli: bad input exits non-zero with one clear line', async () => {
     [['graph', 'README.md'], 1, 'ModelFormatError'],
     [['stats', 'models/mnist_cnn.onnx', '--tensor', 'nope'], 1, "no initializer 'nope'"],
     [['stats', 'models/mnist_cnn.onnx', '--bins', 'x'], 2, '--bins wants a positive integer'],
+    [['project', 'x.npy', '--method', 'isomap', '--out', 'y.npy'], 2, "unknown --method 'isomap'"],
     [
       ['run', 'models/mnist_cnn.onnx', '--input', 'README.md', '--out', '/tmp/y.npy'],
       1,
