@@ -7,10 +7,16 @@
 
 import {
   createEngine,
+  type Engine,
+  loadModel,
   matmul,
   matmulReference,
+  modelStructure,
+  modelWeightStats,
+  readNpy,
   reduce,
   reduceReference,
+  run,
   softmax,
   softmaxReference,
   type Tensor,
@@ -36,6 +42,101 @@ function maxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
+async function fetchBytes(path: string): Promise<Uint8Array> {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`Cannot fetch ${path}: ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function element(tag: string, text = '', className = ''): HTMLElement {
+  const e = document.createElement(tag);
+  e.textContent = text;
+  if (className) e.className = className;
+  return e;
+}
+
+function table(headers: string[], rows: string[][]): HTMLTableElement {
+  const t = document.createElement('table');
+  const head = t.createTHead().insertRow();
+  for (const h of headers) head.append(element('th', h));
+  const body = t.createTBody();
+  for (const r of rows) {
+    const tr = body.insertRow();
+    for (const c of r) tr.append(element('td', c));
+  }
+  return t;
+}
+
+/** Runs one bundled model on its test set and shows accuracy, structure and weights. */
+async function showModel(
+  engine: Engine,
+  name: string,
+  file: string,
+  inputs: string,
+  labels: string,
+): Promise<void> {
+  const host = document.getElementById('models')!;
+  const section = element('section');
+  section.append(element('h3', name));
+  host.append(section);
+  try {
+    using model = loadModel(engine, await fetchBytes(`/models/${file}`));
+    const x = readNpy(await fetchBytes(`/models/data/${inputs}`));
+    const y = readNpy(await fetchBytes(`/models/data/${labels}`));
+    const start = performance.now();
+    const { outputs } = run(model, {
+      [model.inputs[0].name]: { data: x.data as Float32Array | BigInt64Array, shape: x.shape },
+    });
+    const logits = outputs[model.outputs[0].name];
+    const scores = await logits.readFloat32();
+    const ms = performance.now() - start;
+    logits.destroy();
+    const classes = logits.shape[1];
+    let correct = 0;
+    for (let i = 0; i < logits.shape[0]; i++) {
+      let best = 0;
+      for (let k = 1; k < classes; k++) {
+        if (scores[i * classes + k] > scores[i * classes + best]) best = k;
+      }
+      if (BigInt(best) === (y.data as BigInt64Array)[i]) correct++;
+    }
+    const s = modelStructure(model);
+    section.append(element(
+      'p',
+      `${correct} / ${logits.shape[0]} test examples right (${
+        (100 * correct / logits.shape[0]).toFixed(1)
+      }%), batch of ${logits.shape[0]} in ${
+        ms.toFixed(0)
+      } ms; ${s.totals.params.toLocaleString()} ` +
+        `parameters, ${(s.totals.flops / 1e6).toFixed(2)} MFLOPs per example.`,
+    ));
+    section.append(table(
+      ['node', 'op', 'output shape', 'params', 'FLOPs'],
+      s.nodes.map((n) => [
+        n.name,
+        n.op,
+        `[${n.shapes[n.outputs[0]]?.join(', ') ?? '?'}]`,
+        String(n.params),
+        String(n.flops),
+      ]),
+    ));
+    const weights = await modelWeightStats(model, { bins: 16 });
+    section.append(table(
+      ['weight', 'shape', 'mean', 'std', 'min', 'max'],
+      weights.map((w) => [
+        w.name,
+        `[${w.shape.join(', ')}]`,
+        w.mean.toPrecision(3),
+        w.std.toPrecision(3),
+        w.min.toPrecision(3),
+        w.max.toPrecision(3),
+      ]),
+    ));
+  } catch (error) {
+    section.append(element('p', String(error), 'bad'));
+  }
+}
+
 async function main(): Promise<void> {
   const adapterLine = document.getElementById('adapter')!;
   const body = document.getElementById('results')!;
@@ -48,6 +149,27 @@ async function main(): Promise<void> {
     return;
   }
   adapterLine.textContent = `Adapter: ${engine.adapterName}`;
+  await showModel(
+    engine,
+    'MNIST digits CNN',
+    'mnist_cnn.onnx',
+    'mnist_test_x.npy',
+    'mnist_test_y.npy',
+  );
+  await showModel(
+    engine,
+    'Fashion-MNIST CNN',
+    'fashion_cnn.onnx',
+    'fashion_test_x.npy',
+    'fashion_test_y.npy',
+  );
+  await showModel(
+    engine,
+    'Spam/ham transformer (SpamAssassin)',
+    'text_transformer.onnx',
+    'text_test_ids.npy',
+    'text_test_y.npy',
+  );
   const a = uniform(256 * 384, 1);
   const b = uniform(384 * 128, 2);
   const ta = tensor(engine, a, [256, 384]);

@@ -12,6 +12,7 @@ const context = await esbuild.context({
   logLevel: 'warning',
 });
 await context.watch();
-const { hosts, port: actual } = await context.serve({ servedir: 'demo', port, host });
-console.log(`glassbox explorer: http://${hosts[0]}:${actual}/`);
+// The repository root is served, so the page can fetch the bundled models under /models/.
+const { hosts, port: actual } = await context.serve({ servedir: '.', port, host });
+console.log(`glassbox explorer: http://${hosts[0]}:${actual}/demo/`);
 console.log('WebGPU needs Chrome/Edge 113+ (or Chromium with --enable-unsafe-webgpu on Linux).');
