@@ -273,6 +273,15 @@ export {
 } from './stats/model_stats.ts';
 export { captureActivations, type CaptureOptions } from './stats/capture.ts';
 export {
+  knn,
+  KNN_MAX_K,
+  type KnnMetric,
+  type KnnOptions,
+  knnReference,
+  type KnnReferenceOptions,
+  type KnnResult,
+} from './stats/knn.ts';
+export {
   type EigenResult,
   matrixWithSpectrum,
   qr,

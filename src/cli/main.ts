@@ -250,7 +250,6 @@ export async function main(args: string[]): Promise<number> {
     else if (p.command === 'graph') await commandGraph(p);
     else if (p.command === 'stats') await commandStats(p);
     else if (p.command === 'project') await commandProject(p);
-    else if (p.command === 'project') await commandProject(p);
     else {
       throw new UsageError(
         `unknown command '${p.command}' (run, graph, stats or project); see glassbox --help`,
