@@ -243,8 +243,8 @@ export class Engine {
   }
 
   /**
-   * A storage buffer for a kernel to write: a pooled one of exactly this size when there is one
-   * (relabeled in spirit only: WebGPU labels are fixed), else a new one. `zero` clears it.
+   * A storage buffer for a kernel to write, labeled `label`: a pooled one of exactly this size
+   * when there is one, else a new one. `zero` clears it.
    */
   pooledBuffer(label: string, size: number, usage: GPUBufferUsageFlags, zero: boolean): GPUBuffer {
     this.assertAlive(`create buffer ${label}`);
@@ -253,6 +253,7 @@ export class Engine {
     const reused = list?.pop();
     if (reused) {
       this.#pooledBytes -= bytes;
+      reused.label = label;
       if (zero) this.encoder().clearBuffer(reused);
       return reused;
     }
