@@ -129,6 +129,20 @@ export function histogramParameters(
 }
 
 /**
+ * The histogram's f32 parameters: the given range, else the finite values' [min, max]; an empty
+ * histogram (scale 0) when there is neither.
+ */
+function histogramRange(
+  bins: number,
+  range: readonly [number, number] | undefined,
+  moments: { finite: number; min: number; max: number },
+): { lo: number; hi: number; scale: number } {
+  if (range) return histogramParameters(bins, range[0], range[1]);
+  if (moments.finite === 0) return { lo: 0, hi: 0, scale: 0 };
+  return histogramParameters(bins, moments.min, moments.max);
+}
+
+/**
  * Statistics of `x` (f32), computed on the GPU and read back.
  *
  * @example
@@ -208,10 +222,7 @@ export async function tensorStatsBatch(
   const stride = bins + 2;
   const counts = engine.pooledBuffer('stats.histogram', stride * xs.length * 4, TENSOR_USAGE, true);
   const ranges = moments.map(({ all }, i) => {
-    const range = options.range ?? [all.min, all.max];
-    const h = all.finite > 0 || options.range
-      ? histogramParameters(bins, range[0], range[1])
-      : { lo: 0, hi: 0, scale: 0 };
+    const h = histogramRange(bins, options.range, all);
     if (xs[i].size > 0 && h.scale > 0) {
       const hp = new ArrayBuffer(32);
       new Uint32Array(hp, 0, 2).set([xs[i].size, bins]);
@@ -380,10 +391,7 @@ export function tensorStatsReference(
   let m2 = 0;
   for (let i = 0; i < data.length; i++) if (Number.isFinite(data[i])) m2 += (data[i] - mean) ** 2;
   const variance = finite > 0 ? m2 / finite : NaN;
-  const range = options.range ?? [min, max];
-  const h = finite > 0 || options.range
-    ? histogramParameters(bins, range[0], range[1])
-    : { lo: 0, hi: 0, scale: 0 };
+  const h = histogramRange(bins, options.range, { finite, min, max });
   const counts = new Uint32Array(bins);
   let below = 0;
   let above = 0;
