@@ -314,3 +314,18 @@ export {
   type PcaReferenceResult,
   type PcaResult,
 } from './stats/pca.ts';
+export {
+  fitAB,
+  type FuzzyGraph,
+  fuzzyGraph,
+  umap,
+  UMAP_MAX_DIMS,
+  type UmapOptions,
+  type UmapResult,
+} from './stats/umap.ts';
+export {
+  neighbourPreservation,
+  trustworthiness,
+  type TrustworthinessOptions,
+  trustworthinessReference,
+} from './stats/trustworthiness.ts';

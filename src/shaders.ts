@@ -26,12 +26,14 @@ import where from '../shaders/nn/where.wgsl' with { type: 'text' };
 import histogram from '../shaders/stats/histogram.wgsl' with { type: 'text' };
 import knn from '../shaders/stats/knn.wgsl' with { type: 'text' };
 import moments from '../shaders/stats/moments.wgsl' with { type: 'text' };
+import umapSgd from '../shaders/stats/umap_sgd.wgsl' with { type: 'text' };
 
 /** WGSL sources keyed by their path under `shaders/`. */
 export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
   'stats/histogram.wgsl': histogram,
   'stats/knn.wgsl': knn,
   'stats/moments.wgsl': moments,
+  'stats/umap_sgd.wgsl': umapSgd,
   'nn/batch_norm.wgsl': batchNorm,
   'nn/binary.wgsl': binary,
   'nn/cast.wgsl': cast,

@@ -2,8 +2,11 @@
 // dimension D, by brute force: every workgroup takes WG queries (one per invocation), streams all
 // N points through workgroup memory in tiles of TP points × DC dimensions, accumulates the TP
 // distances of its query in registers, and folds each finished tile into a private sorted list
-// of its k best (distance, index) pairs. One dispatch covers all N points; no merge is needed
-// because each invocation sees every point.
+// of its k best (distance, index) pairs. Each invocation sees every point, so no merge is
+// needed; the points are split over several dispatches (recorded in one submission), each
+// resuming the lists the previous one left in outVal/outIdx, so that no dispatch runs more than a
+// bounded number of tile steps (lavapipe silently returned zeros past ~500 barrier-separated
+// steps per invocation).
 //
 // MODE 1 (used first for the cosine metric) instead writes each row of `points` scaled to unit
 // L2 norm into `outVal` (zero rows stay zero), one invocation per row.
@@ -12,10 +15,15 @@
 //   0  queries  storage, read        array<f32>  [Q, D] row-major (MODE 0; bound but unread in
 //                                                MODE 1)
 //   1  points   storage, read        array<f32>  [N, D] row-major
-//   2  outVal   storage, read_write  array<f32>  MODE 0: [Q, k] distances, ascending per row;
-//                                                MODE 1: [N, D] the normalized rows
+//   2  outVal   storage, read_write  array<f32>  MODE 0: [Q, k] distances, ascending per row
+//                                                (squared sums between passes, the reported
+//                                                distance after the last); MODE 1: [N, D] the
+//                                                normalized rows
 //   3  outIdx   storage, read_write  array<i32>  [Q, k] point indices (MODE 0; unwritten in 1)
-//   4  params   uniform              Params      { q, n, d, k, exclude }
+//   4  params   uniform              Params      { q, n, d, k, exclude, pStart, pEnd, flags }:
+//                                                this pass scans points [pStart, pEnd); flags
+//                                                bit 0: first pass (start from empty lists),
+//                                                bit 1: last pass (write final distances)
 // Dispatch: ceil(Q / WG) workgroups (MODE 1: ceil(N / WG)), linear, folded by the engine;
 //   surplus workgroups of a folded grid return before any barrier (the return depends only on
 //   the workgroup index, so barriers stay in uniform control flow).
@@ -43,6 +51,9 @@ struct Params {
   d: u32,
   k: u32,
   exclude: u32,
+  pStart: u32,
+  pEnd: u32,
+  flags: u32,
 }
 
 @group(0) @binding(0) var<storage, read> queries: array<f32>;
@@ -109,10 +120,18 @@ fn main(
     bestVal[j] = inf;
     bestIdx[j] = -1;
   }
+  let first = (params.flags & 1u) != 0u;
+  let last = (params.flags & 2u) != 0u;
+  if (!first && inRange) {
+    for (var j = 0u; j < k; j++) {
+      bestVal[j] = outVal[qi * k + j];
+      bestIdx[j] = outIdx[qi * k + j];
+    }
+  }
   var acc: array<f32, TP>;
 
-  for (var base = 0u; base < n; base += TP) {
-    let count = min(TP, n - base);
+  for (var base = params.pStart; base < params.pEnd; base += TP) {
+    let count = min(TP, params.pEnd - base);
     for (var p = 0u; p < TP; p++) {
       acc[p] = 0.0;
     }
@@ -164,9 +183,9 @@ fn main(
   if (inRange) {
     for (var j = 0u; j < k; j++) {
       var v = bestVal[j];
-      if (METRIC == 0u) {
+      if (last && METRIC == 0u) {
         v = sqrt(v);
-      } else {
+      } else if (last) {
         v = 0.5 * v;
       }
       outVal[qi * k + j] = v;

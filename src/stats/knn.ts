@@ -8,7 +8,7 @@
 
 import knnSource from '../../shaders/stats/knn.wgsl' with { type: 'text' };
 import { type Engine, TENSOR_USAGE } from '../gpu/engine.ts';
-import { ArgumentError, ShapeError } from '../gpu/errors.ts';
+import { ArgumentError, LimitExceededError, ShapeError } from '../gpu/errors.ts';
 import { checkOperand, WORKGROUP_SIZE } from '../ops/common.ts';
 import { formatShape, type Tensor } from '../tensor.ts';
 
@@ -39,6 +39,9 @@ export interface KnnResult {
 }
 
 const METRICS: Readonly<Record<KnnMetric, number>> = { euclidean: 0, cosine: 1 };
+
+/** Tile steps (32 points × 64 dimensions) one pass may scan per invocation. */
+const STEPS = 256;
 
 function checkK(k: number, n: number, what: string): void {
   if (!Number.isInteger(k) || k < 1 || k > KNN_MAX_K) {
@@ -110,8 +113,15 @@ export async function knn(
 
   const outVal = engine.pooledBuffer('knn.distances', q * k * 4, TENSOR_USAGE, false);
   const outIdx = engine.pooledBuffer('knn.indices', q * k * 4, TENSOR_USAGE, false);
-  const params = (exclude: number) =>
-    engine.constants('knn.params', new Uint32Array([q, n, d, k, exclude, 0, 0, 0]));
+  // Each pass scans at most STEPS tile steps (32 points × 64 dimensions each) per invocation;
+  // lavapipe returned zeros, without any error, past about 500 such steps in one dispatch.
+  const chunks = Math.max(1, Math.ceil(d / 64));
+  if (chunks > STEPS) {
+    throw new LimitExceededError(
+      `Cannot run knn: ${d} dimensions is more than ${STEPS * 64}, the most one pass can scan`,
+    );
+  }
+  const pointsPerPass = Math.floor(STEPS / chunks) * 32;
   const scratch: GPUBuffer[] = [];
   // Cosine: unit-normalize the rows first (MODE 1), in the same submission.
   const normalized = (t: Tensor, rows: number): GPUBuffer => {
@@ -141,13 +151,26 @@ export async function knn(
     p = normalized(points, n);
     qb = queries ? normalized(queries, q) : p;
   }
-  engine.dispatch({
-    code: knnSource,
-    label: 'stats/knn.wgsl',
-    constants: { WG: WORKGROUP_SIZE, MODE: 0, METRIC: METRICS[metric] },
-    bindings: [qb, p, outVal, outIdx, params(queries ? 0 : 1)],
-    workgroups: Math.ceil(q / WORKGROUP_SIZE),
-  });
+  for (let start = 0; start < n; start += pointsPerPass) {
+    const end = Math.min(n, start + pointsPerPass);
+    const flags = (start === 0 ? 1 : 0) | (end === n ? 2 : 0);
+    engine.dispatch({
+      code: knnSource,
+      label: 'stats/knn.wgsl',
+      constants: { WG: WORKGROUP_SIZE, MODE: 0, METRIC: METRICS[metric] },
+      bindings: [
+        qb,
+        p,
+        outVal,
+        outIdx,
+        engine.constants(
+          'knn.params',
+          new Uint32Array([q, n, d, k, queries ? 0 : 1, start, end, flags]),
+        ),
+      ],
+      workgroups: Math.ceil(q / WORKGROUP_SIZE),
+    });
+  }
   try {
     const distances = new Float32Array(await engine.read(outVal, q * k * 4));
     const indices = new Int32Array(await engine.read(outIdx, q * k * 4));

@@ -207,6 +207,19 @@ testGpu('knn: a folded dispatch (4 workgroups per dimension)', getFolding, async
   }
 });
 
+testGpu(
+  'knn: points split over several passes resume the same lists',
+  getEngine,
+  async (engine) => {
+    // 3,000 dimensions: 47 tile steps per 32 points, so each pass scans 160 points and 400 points
+    // take three passes (lavapipe returned zeros when one pass ran ~500 steps).
+    const data = uniform(400 * 3000, 9, -1, 1);
+    for (const metric of ['euclidean', 'cosine'] as const) {
+      assertEquals((await check(engine, data, 3000, { k: 10, metric })).recall, 1);
+    }
+  },
+);
+
 testGpu('knn: rejects bad inputs with typed errors', getEngine, async (engine) => {
   using points = tensor(engine, uniform(20, 1), [10, 2]);
   using flat = tensor(engine, uniform(20, 1), [20]);
