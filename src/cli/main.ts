@@ -7,8 +7,9 @@
  *   `{inputs, outputs, nodes: [{name, op, inputs, outputs, shapes, params, flops}], totals}`.
  * - `glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]` prints
  *   every weight's statistics and histogram (a table, or JSON with `--json`).
- * - `glassbox project DATA.npy --method pca [--dims 2] --out OUT.npy [--json]` projects the
- *   rows of an [N, D] array (float32 `.npy` out; `--json` prints the explained variance).
+ * - `glassbox project DATA.npy --method pca|umap [--dims 2] [--iterations N] [--neighbors K]
+ *   [--metric euclidean|cosine] --out OUT.npy [--json]` projects the rows of an [N, D] array
+ *   (float32 `.npy` out; `--json` prints the explained variance or the trustworthiness).
  *
  * Bad input exits non-zero with one clear line on stderr (exit 2 for usage errors, 1 otherwise).
  *
@@ -22,7 +23,9 @@ import { type InputData, loadModel, run } from '../onnx/model.ts';
 import { modelStructure } from '../onnx/structure.ts';
 import { modelWeightStats } from '../stats/model_stats.ts';
 import { pca } from '../stats/pca.ts';
-import { tensor } from '../tensor.ts';
+import { trustworthiness } from '../stats/trustworthiness.ts';
+import { umap } from '../stats/umap.ts';
+import { type Tensor, tensor } from '../tensor.ts';
 
 /** A usage error: wrong or missing arguments. */
 class UsageError extends Error {}
@@ -31,7 +34,8 @@ const USAGE = `usage:
   glassbox run MODEL.onnx --input X.npy [--input NAME=X.npy ...] --out OUT.npy [--output NAME]
   glassbox graph MODEL.onnx [--dim NAME=N ...]
   glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]
-  glassbox project DATA.npy --method pca [--dims 2] --out OUT.npy [--json]`;
+  glassbox project DATA.npy --method pca|umap [--dims 2] [--iterations N] [--neighbors K]
+                   [--metric euclidean|cosine] --out OUT.npy [--json]`;
 
 /** Options that take no value. */
 const FLAGS = new Set(['json', 'per-channel']);
@@ -190,10 +194,10 @@ async function commandStats(p: Parsed): Promise<void> {
 }
 
 /** Projection methods `glassbox project` implements. */
-const PROJECTIONS = ['pca'];
+const PROJECTIONS = ['pca', 'umap'];
 
 async function commandProject(p: Parsed): Promise<void> {
-  checkOptions(p, ['method', 'dims', 'out', 'json']);
+  checkOptions(p, ['method', 'dims', 'out', 'json', 'iterations', 'neighbors', 'metric']);
   const [dataPath, extra] = p.positional;
   if (!dataPath || extra) throw new UsageError('project takes one DATA.npy');
   const method = one(p, 'method', true)!;
@@ -205,6 +209,23 @@ async function commandProject(p: Parsed): Promise<void> {
     throw new UsageError(`--dims wants a positive integer, got '${dimsText}'`);
   }
   const out = one(p, 'out', true)!;
+  const integer = (name: string): number | undefined => {
+    const v = one(p, name, false);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < 1) {
+      throw new UsageError(`--${name} wants a positive integer, got '${v}'`);
+    }
+    return Number(v);
+  };
+  const iterations = integer('iterations');
+  const neighbors = integer('neighbors');
+  const metric = one(p, 'metric', false) ?? 'euclidean';
+  if (metric !== 'euclidean' && metric !== 'cosine') {
+    throw new UsageError(`--metric wants euclidean or cosine, got '${metric}'`);
+  }
+  if (method === 'pca' && (iterations || neighbors || p.options.has('metric'))) {
+    throw new UsageError('--iterations, --neighbors and --metric are for umap');
+  }
   const array = readNpy(await readFile(dataPath, 'data'));
   if (array.shape.length !== 2) {
     throw new GlassboxError(
@@ -216,26 +237,26 @@ async function commandProject(p: Parsed): Promise<void> {
     : Float32Array.from(array.data, Number);
   using engine = await createEngine();
   using x = tensor(engine, data, array.shape);
-  const result = await pca(engine, x, { components: Number(dimsText) });
+  const dims = Number(dimsText);
+  const report: Record<string, unknown> = { method, shape: array.shape, dims };
+  let projection: Tensor;
+  if (method === 'pca') {
+    const result = await pca(engine, x, { components: dims });
+    projection = result.projection;
+    report.explainedVariance = Array.from(result.explainedVariance);
+    report.explainedVarianceRatio = Array.from(result.explainedVarianceRatio);
+  } else {
+    projection = (await umap(engine, x, { dims, epochs: iterations, neighbors, metric })).embedding;
+    if (p.options.has('json')) {
+      report.trustworthiness = await trustworthiness(engine, x, projection, { k: 10, metric });
+    }
+  }
   try {
-    const projection = await result.projection.readFloat32();
-    await Deno.writeFile(out, writeNpy(projection, result.projection.shape));
+    await Deno.writeFile(out, writeNpy(await projection.readFloat32(), projection.shape));
   } finally {
-    result.projection.destroy();
+    projection.destroy();
   }
-  if (p.options.has('json')) {
-    console.log(JSON.stringify(
-      {
-        method,
-        shape: array.shape,
-        dims: Number(dimsText),
-        explainedVariance: Array.from(result.explainedVariance),
-        explainedVarianceRatio: Array.from(result.explainedVarianceRatio),
-      },
-      null,
-      2,
-    ));
-  }
+  if (p.options.has('json')) console.log(JSON.stringify(report, null, 2));
 }
 
 /** Runs the CLI; returns the exit code. */

@@ -109,6 +109,31 @@ test('cli project: PCA of the MNIST test digits', async () => {
   await Deno.remove(dir, { recursive: true });
 }, { ignore });
 
+test('cli project: UMAP with its trustworthiness', async () => {
+  const dir = await Deno.makeTempDir();
+  const x = readNpy(await Deno.readFile('models/data/mnist_test_x.npy'));
+  const input = `${dir}/x.npy`;
+  await Deno.writeFile(input, writeNpy(x.data as Float32Array, [200, 784]));
+  const r = await cli([
+    'project',
+    input,
+    '--method',
+    'umap',
+    '--iterations',
+    '100',
+    '--neighbors',
+    '10',
+    '--out',
+    `${dir}/u.npy`,
+    '--json',
+  ]);
+  assertEquals(r.code, 0, r.err.join('\n'));
+  assertArrayEquals(readNpy(await Deno.readFile(`${dir}/u.npy`)).shape, [200, 2]);
+  const info = JSON.parse(r.out);
+  assert(info.trustworthiness > 0.8, `trustworthiness ${info.trustworthiness}`);
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
 test('cli: bad input exits non-zero with one clear line', async () => {
   const cases: [string[], number, string][] = [
     [[], 2, 'missing command'],
