@@ -378,12 +378,29 @@ export function conv(engine: Engine, x: Tensor, w: Tensor, options: ConvOptions 
   checkOperand(engine, 'conv', 'x', x);
   checkOperand(engine, 'conv', 'weight', w);
   const plan = planConv(x.shape, w.shape, options);
+  return dispatchWindowed(engine, 'conv', convSource, 'nn/conv.wgsl', x, w, plan, options);
+}
+
+/**
+ * Checks the bias, allocates the output and records the kernel of a convolution-like operator
+ * (`conv`, `convTranspose`): both shaders take x, w, bias, y and the same geometry table.
+ */
+export function dispatchWindowed(
+  engine: Engine,
+  op: string,
+  code: string,
+  shader: string,
+  x: Tensor,
+  w: Tensor,
+  plan: ConvPlan,
+  options: { bias?: Tensor; label?: string },
+): Tensor {
   const bias = options.bias;
   if (bias !== undefined) {
-    checkOperand(engine, 'conv', 'bias', bias);
-    checkBiasShape('conv', bias.shape, plan.outChannels, w.shape);
+    checkOperand(engine, op, 'bias', bias);
+    checkBiasShape(op, bias.shape, plan.outChannels, w.shape);
   }
-  const y = empty(engine, plan.shape, { label: options.label ?? 'conv.out' });
+  const y = empty(engine, plan.shape, { label: options.label ?? `${op}.out` });
   if (y.size === 0) return y;
   const C = plan.inChannels;
   const M = plan.outChannels;
@@ -397,15 +414,15 @@ export function conv(engine: Engine, x: Tensor, w: Tensor, options: ConvOptions 
     ...windowTable(plan.axes),
   ]);
   engine.dispatch({
-    code: convSource,
-    label: 'nn/conv.wgsl',
+    code,
+    label: shader,
     constants: { WG: WORKGROUP_SIZE },
     bindings: [
       x.buffer,
       w.buffer,
       (bias ?? w).buffer,
       y.buffer,
-      engine.constants('conv.geometry', geometry),
+      engine.constants(`${op}.geometry`, geometry),
     ],
     workgroups: Math.ceil(y.size / WORKGROUP_SIZE),
   });

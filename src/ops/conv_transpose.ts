@@ -9,20 +9,19 @@
 import convTransposeSource from '../../shaders/nn/conv_transpose.wgsl' with { type: 'text' };
 import type { Engine } from '../gpu/engine.ts';
 import { ArgumentError, ShapeError } from '../gpu/errors.ts';
-import { empty, formatShape, sizeOf, type Tensor } from '../tensor.ts';
-import { checkOperand, WORKGROUP_SIZE } from './common.ts';
+import { formatShape, sizeOf, type Tensor } from '../tensor.ts';
+import { checkOperand } from './common.ts';
 import {
   checkAutoPad,
-  checkBiasShape,
   checkDataLength,
   checkSpatialShape,
   type ConvAttributes,
   type ConvPlan,
+  dispatchWindowed,
   intList,
   type ReferenceResult,
   toThreeAxes,
   type WindowAxis,
-  windowTable,
 } from './conv.ts';
 
 /** Attributes of {@linkcode convTranspose} other than the bias (what shape inference needs). */
@@ -238,38 +237,16 @@ export function convTranspose(
   checkOperand(engine, 'convTranspose', 'x', x);
   checkOperand(engine, 'convTranspose', 'weight', w);
   const plan = planConvTranspose(x.shape, w.shape, options);
-  const bias = options.bias;
-  if (bias !== undefined) {
-    checkOperand(engine, 'convTranspose', 'bias', bias);
-    checkBiasShape('convTranspose', bias.shape, plan.outChannels, w.shape);
-  }
-  const y = empty(engine, plan.shape, { label: options.label ?? 'convTranspose.out' });
-  if (y.size === 0) return y;
-  const C = plan.inChannels;
-  const M = plan.outChannels;
-  const geometry = new Int32Array([
-    y.size,
-    C,
-    M,
-    C / plan.group,
-    M / plan.group,
-    bias ? 1 : 0,
-    ...windowTable(plan.axes),
-  ]);
-  engine.dispatch({
-    code: convTransposeSource,
-    label: 'nn/conv_transpose.wgsl',
-    constants: { WG: WORKGROUP_SIZE },
-    bindings: [
-      x.buffer,
-      w.buffer,
-      (bias ?? w).buffer,
-      y.buffer,
-      engine.constants('convTranspose.geometry', geometry),
-    ],
-    workgroups: Math.ceil(y.size / WORKGROUP_SIZE),
-  });
-  return y;
+  return dispatchWindowed(
+    engine,
+    'convTranspose',
+    convTransposeSource,
+    'nn/conv_transpose.wgsl',
+    x,
+    w,
+    plan,
+    options,
+  );
 }
 
 /**
