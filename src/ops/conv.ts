@@ -268,6 +268,31 @@ export function windowTable(axes: readonly WindowAxis[]): number[] {
 }
 
 /**
+ * Checks what conv and convTranspose share: x's spatial shape, a weight of x's rank (laid out as
+ * `layout`), a positive integer group. Returns the group.
+ */
+export function checkWeightAndGroup(
+  op: string,
+  xShape: readonly number[],
+  wShape: readonly number[],
+  layout: string,
+  attributes: { group?: number },
+): number {
+  checkSpatialShape(op, 'x', xShape);
+  if (wShape.length !== xShape.length) {
+    throw new ShapeError(
+      `Cannot run ${op}: weight ${formatShape(wShape)} must have the rank of x ` +
+        `${formatShape(xShape)} (${xShape.length}): ${layout}`,
+    );
+  }
+  const group = attributes.group ?? 1;
+  if (!Number.isInteger(group) || group < 1) {
+    throw new ArgumentError(`Cannot run ${op}: group must be a positive integer, got ${group}`);
+  }
+  return group;
+}
+
+/**
  * Resolves the geometry of a convolution of x [N, C, ...spatial] with weight
  * [M, C/group, ...kernel].
  *
@@ -280,17 +305,7 @@ export function planConv(
   attributes: ConvAttributes = {},
 ): ConvPlan {
   const op = 'conv';
-  checkSpatialShape(op, 'x', xShape);
-  if (wShape.length !== xShape.length) {
-    throw new ShapeError(
-      `Cannot run ${op}: weight ${formatShape(wShape)} must have the rank of x ` +
-        `${formatShape(xShape)} (${xShape.length}): [M, C/group, ...kernel]`,
-    );
-  }
-  const group = attributes.group ?? 1;
-  if (!Number.isInteger(group) || group < 1) {
-    throw new ArgumentError(`Cannot run ${op}: group must be a positive integer, got ${group}`);
-  }
+  const group = checkWeightAndGroup(op, xShape, wShape, '[M, C/group, ...kernel]', attributes);
   const [N, C] = xShape;
   const [M, Cg] = wShape;
   const kernel = wShape.slice(2);

@@ -14,7 +14,7 @@ import { checkOperand } from './common.ts';
 import {
   checkAutoPad,
   checkDataLength,
-  checkSpatialShape,
+  checkWeightAndGroup,
   type ConvAttributes,
   type ConvPlan,
   dispatchWindowed,
@@ -70,17 +70,7 @@ export function planConvTranspose(
   attributes: ConvTransposeAttributes = {},
 ): ConvPlan {
   const op = 'convTranspose';
-  checkSpatialShape(op, 'x', xShape);
-  if (wShape.length !== xShape.length) {
-    throw new ShapeError(
-      `Cannot run ${op}: weight ${formatShape(wShape)} must have the rank of x ` +
-        `${formatShape(xShape)} (${xShape.length}): [C, M/group, ...kernel]`,
-    );
-  }
-  const group = attributes.group ?? 1;
-  if (!Number.isInteger(group) || group < 1) {
-    throw new ArgumentError(`Cannot run ${op}: group must be a positive integer, got ${group}`);
-  }
+  const group = checkWeightAndGroup(op, xShape, wShape, '[C, M/group, ...kernel]', attributes);
   const [N, C] = xShape;
   const [Cw, Mg] = wShape;
   const kernel = wShape.slice(2);
