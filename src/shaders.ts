@@ -10,19 +10,27 @@ import batchNorm from '../shaders/nn/batch_norm.wgsl' with { type: 'text' };
 import binary from '../shaders/nn/binary.wgsl' with { type: 'text' };
 import cast from '../shaders/nn/cast.wgsl' with { type: 'text' };
 import conv from '../shaders/nn/conv.wgsl' with { type: 'text' };
+import convBackwardData from '../shaders/nn/conv_backward_data.wgsl' with { type: 'text' };
+import convBackwardWeight from '../shaders/nn/conv_backward_weight.wgsl' with { type: 'text' };
 import convTranspose from '../shaders/nn/conv_transpose.wgsl' with { type: 'text' };
 import gather from '../shaders/nn/gather.wgsl' with { type: 'text' };
+import gatherBackward from '../shaders/nn/gather_backward.wgsl' with { type: 'text' };
 import layerNorm from '../shaders/nn/layer_norm.wgsl' with { type: 'text' };
+import layerNormBackward from '../shaders/nn/layer_norm_backward.wgsl' with { type: 'text' };
 import matmul from '../shaders/nn/matmul.wgsl' with { type: 'text' };
 import matmulVec4 from '../shaders/nn/matmul_vec4.wgsl' with { type: 'text' };
 import pool from '../shaders/nn/pool.wgsl' with { type: 'text' };
+import poolBackward from '../shaders/nn/pool_backward.wgsl' with { type: 'text' };
 import reduce from '../shaders/nn/reduce.wgsl' with { type: 'text' };
 import softmax from '../shaders/nn/softmax.wgsl' with { type: 'text' };
+import softmaxBackward from '../shaders/nn/softmax_backward.wgsl' with { type: 'text' };
 import stridedCopy from '../shaders/nn/strided_copy.wgsl' with { type: 'text' };
 import transpose from '../shaders/nn/transpose.wgsl' with { type: 'text' };
 import unary from '../shaders/nn/unary.wgsl' with { type: 'text' };
+import unaryBackward from '../shaders/nn/unary_backward.wgsl' with { type: 'text' };
 import where from '../shaders/nn/where.wgsl' with { type: 'text' };
 
+import resizeBilinear from '../shaders/attr/resize_bilinear.wgsl' with { type: 'text' };
 import histogram from '../shaders/stats/histogram.wgsl' with { type: 'text' };
 import knn from '../shaders/stats/knn.wgsl' with { type: 'text' };
 import moments from '../shaders/stats/moments.wgsl' with { type: 'text' };
@@ -30,6 +38,7 @@ import umapSgd from '../shaders/stats/umap_sgd.wgsl' with { type: 'text' };
 
 /** WGSL sources keyed by their path under `shaders/`. */
 export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
+  'attr/resize_bilinear.wgsl': resizeBilinear,
   'stats/histogram.wgsl': histogram,
   'stats/knn.wgsl': knn,
   'stats/moments.wgsl': moments,
@@ -38,16 +47,23 @@ export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
   'nn/binary.wgsl': binary,
   'nn/cast.wgsl': cast,
   'nn/conv.wgsl': conv,
+  'nn/conv_backward_data.wgsl': convBackwardData,
+  'nn/conv_backward_weight.wgsl': convBackwardWeight,
   'nn/conv_transpose.wgsl': convTranspose,
   'nn/gather.wgsl': gather,
+  'nn/gather_backward.wgsl': gatherBackward,
   'nn/layer_norm.wgsl': layerNorm,
+  'nn/layer_norm_backward.wgsl': layerNormBackward,
   'nn/matmul.wgsl': matmul,
   'nn/matmul_vec4.wgsl': matmulVec4,
   'nn/pool.wgsl': pool,
+  'nn/pool_backward.wgsl': poolBackward,
   'nn/reduce.wgsl': reduce,
   'nn/softmax.wgsl': softmax,
+  'nn/softmax_backward.wgsl': softmaxBackward,
   'nn/strided_copy.wgsl': stridedCopy,
   'nn/transpose.wgsl': transpose,
   'nn/unary.wgsl': unary,
+  'nn/unary_backward.wgsl': unaryBackward,
   'nn/where.wgsl': where,
 });

@@ -67,7 +67,28 @@ export interface OperatorDef {
   cpuInputs?: number[];
   /** Floating-point operations of one application (multiply-add = 2). */
   flops?(ctx: OpContext, outputs: TensorInfo[]): number;
+  /**
+   * Reverse mode: the gradients of the objective with respect to the inputs that
+   * `ctx.needs` marks, from the gradients with respect to the outputs (`ctx.grads`) and the
+   * forward's saved inputs and outputs. Returns one entry per input (`undefined` where not
+   * needed or identically zero); the caller owns the returned tensors. Operators without it
+   * are not differentiable (integer, comparison and shape operators).
+   */
+  backward?(ctx: BackwardContext): (Tensor | undefined)[];
 }
+
+/** What an operator's backward rule sees. */
+export interface BackwardContext extends GpuContext {
+  /** The forward outputs, saved (`undefined` for omitted outputs). */
+  results: (Tensor | undefined)[];
+  /** Gradient of the objective with respect to each output; `undefined` means zero. */
+  grads: (Tensor | undefined)[];
+  /** Which inputs need a gradient. */
+  needs: boolean[];
+}
+
+/** A backward rule that replaces an operator's own (guided backprop, LRP rules). */
+export type BackwardRule = (ctx: BackwardContext) => (Tensor | undefined)[];
 
 /** The GPU dtype that holds an element type: floats as f32, integers and bools as i32. */
 export function gpuType(dtype: ElementType): DType {

@@ -311,16 +311,16 @@ function checkInputShape(decl: ValueInfo, shape: readonly number[]): void {
 }
 
 /**
- * Runs `model` on `inputs` (by input name; tensors on the model's engine or host data). Records
- * the work without waiting; read the returned tensors to get the data.
+ * The inputs of a run resolved against a model: input tensors on the GPU (owned by the caller:
+ * destroy them), the values of shape inputs, and the plan for their types. Used by
+ * {@linkcode run} and by reverse mode.
  *
  * @throws {ArgumentError}/{@linkcode ShapeError} for missing or mistyped inputs, naming them.
  */
-export function run(
+export function prepareRun(
   model: Model,
   inputs: Record<string, Tensor | InputData>,
-  options: RunOptions = {},
-): RunResult {
+): { plan: Plan; values: Map<string, Tensor> } {
   const engine = model.engine;
   engine.assertAlive('run model');
   if (model.isDestroyed) throw new ArgumentError('Cannot run model: it was destroyed');
@@ -361,24 +361,71 @@ export function run(
       values.set(decl.name, t);
       types.set(decl.name, { dtype: decl.dtype ?? 'float32', shape: [...t.shape] });
     }
-    const plan = model.plan(types, shapeValues);
-    const keepAll = options.keep === 'all';
-    const keep = new Set(keepAll ? [] : options.keep ?? []);
-    for (const name of keep) {
-      if (!plan.infos.has(name) && !plan.known.has(name)) {
-        throw new ArgumentError(`Cannot run model: no tensor named '${name}' to keep`);
-      }
+    return { plan: model.plan(types, shapeValues), values };
+  } catch (error) {
+    for (const t of values.values()) t.destroy();
+    throw error;
+  }
+}
+
+/** Options of {@linkcode execute}. */
+export interface ExecuteOptions {
+  /** Whether a computed tensor is kept in `values` after its last use. */
+  keep?: (name: string) => boolean;
+  /**
+   * Tensors that replace intermediates: the node that computes one is skipped and the given
+   * tensor (of the planned shape and type) is used instead. Borrowed, not destroyed.
+   */
+  overrides?: ReadonlyMap<string, Tensor>;
+}
+
+/**
+ * Records every GPU step of `plan`, reading and writing `values` (inputs in; outputs, and
+ * the tensors `keep` selects, out). Each other intermediate is released after its last use.
+ * `values` stays owned by the caller, also on failure.
+ */
+export function execute(
+  model: Model,
+  plan: Plan,
+  values: Map<string, Tensor>,
+  options: ExecuteOptions = {},
+): void {
+  const engine = model.engine;
+  const keep = options.keep ?? (() => false);
+  const overrides = options.overrides ?? new Map<string, Tensor>();
+  for (const [name, t] of overrides) {
+    const want = plan.infos.get(name);
+    if (!want || plan.known.has(name) || values.has(name)) {
+      throw new ArgumentError(`Cannot override '${name}': it is not an intermediate of the model`);
     }
-    const isKept = (name: string) =>
-      (keepAll || keep.has(name)) && !plan.known.has(name) && !types.has(name);
-    const tensorOf = (name: string): Tensor | undefined => {
-      if (!name) return undefined;
-      const t = values.get(name);
-      if (t) return t;
-      if (plan.known.has(name)) return model.constantTensor(plan, name);
-      throw new NodeError(`Internal error: tensor '${name}' has no value`);
-    };
-    plan.steps.forEach((step, index) => {
+    if (t.shape.join() !== want.shape.join() || t.dtype !== gpuType(want.dtype)) {
+      throw new ShapeError(
+        `Cannot override '${name}': it is planned as ${gpuType(want.dtype)} ` +
+          `${formatShape(want.shape)}, got ${t.dtype} ${formatShape(t.shape)}`,
+      );
+    }
+  }
+  const tensorOf = (name: string): Tensor | undefined => {
+    if (!name) return undefined;
+    const t = values.get(name);
+    if (t) return t;
+    if (plan.known.has(name)) return model.constantTensor(plan, name);
+    throw new NodeError(`Internal error: tensor '${name}' has no value`);
+  };
+  plan.steps.forEach((step, index) => {
+    const replaced = step.node.outputs.filter((n) => overrides.has(n));
+    if (replaced.length > 0) {
+      if (replaced.length !== step.node.outputs.filter((n) => n).length) {
+        throw new ArgumentError(
+          `Cannot override '${replaced[0]}': ${step.node.op} node '${step.node.name}' has ` +
+            'other outputs; override all of them',
+        );
+      }
+      for (const name of replaced) {
+        const t = overrides.get(name)!;
+        values.set(name, t.reshape(t.shape));
+      }
+    } else {
       const ctx = {
         node: step.node,
         opset: model.ir.opset,
@@ -402,23 +449,51 @@ export function run(
               `'${name}', planned ${gpuType(want.dtype)} [${want.shape}]`,
           );
         }
-        if (plan.lastUse.has(name) || isKept(name)) values.set(name, t);
+        if (plan.lastUse.has(name) || keep(name)) values.set(name, t);
         else t.destroy();
       });
-      // Release what this step read for the last time: later outputs reuse the buffers.
-      for (const name of new Set(step.node.inputs)) {
-        if (name && plan.lastUse.get(name) === index && !isKept(name) && values.has(name)) {
-          values.get(name)!.destroy();
-          values.delete(name);
-        }
+    }
+    // Release what this step read for the last time: later outputs reuse the buffers.
+    for (const name of new Set(step.node.inputs)) {
+      if (name && plan.lastUse.get(name) === index && !keep(name) && values.has(name)) {
+        values.get(name)!.destroy();
+        values.delete(name);
       }
-    });
+    }
+  });
+}
+
+/**
+ * Runs `model` on `inputs` (by input name; tensors on the model's engine or host data). Records
+ * the work without waiting; read the returned tensors to get the data.
+ *
+ * @throws {ArgumentError}/{@linkcode ShapeError} for missing or mistyped inputs, naming them.
+ */
+export function run(
+  model: Model,
+  inputs: Record<string, Tensor | InputData>,
+  options: RunOptions = {},
+): RunResult {
+  const engine = model.engine;
+  const { plan, values } = prepareRun(model, inputs);
+  try {
+    const keepAll = options.keep === 'all';
+    const keep = new Set(keepAll ? [] : options.keep ?? []);
+    for (const name of keep) {
+      if (!plan.infos.has(name) && !plan.known.has(name)) {
+        throw new ArgumentError(`Cannot run model: no tensor named '${name}' to keep`);
+      }
+    }
+    const inputNames = new Set(values.keys());
+    const isKept = (name: string) =>
+      (keepAll || keep.has(name)) && !plan.known.has(name) && !inputNames.has(name);
+    execute(model, plan, values, { keep: isKept });
     const outputs: Record<string, Tensor> = {};
     for (const name of plan.outputs) {
       const t = values.get(name);
       if (t) {
-        outputs[name] = t;
-        values.delete(name);
+        outputs[name] = inputNames.has(name) ? t.reshape(t.shape) : t;
+        if (!inputNames.has(name)) values.delete(name);
       } else if (plan.known.has(name)) {
         outputs[name] = upload(engine, plan.known.get(name)!, name);
       } else {

@@ -202,7 +202,7 @@ function dispatchPool(
 }
 
 /** The plan of a global pool: one window the size of the input. */
-function planGlobalPool(op: string, xShape: readonly number[]): PoolPlan {
+export function planGlobalPool(op: string, xShape: readonly number[]): PoolPlan {
   checkSpatialShape(op, 'x', xShape);
   if (xShape.slice(2).some((d) => d < 1)) {
     throw new ShapeError(
@@ -248,7 +248,7 @@ export function averagePool(engine: Engine, x: Tensor, options: AveragePoolOptio
   return dispatchPool(engine, 'averagePool', x, plan, true, countIncludePad, options.label);
 }
 
-function checkCountIncludePad(options: AveragePoolAttributes): boolean {
+export function checkCountIncludePad(options: AveragePoolAttributes): boolean {
   const value = options?.countIncludePad ?? false;
   if (typeof value !== 'boolean') {
     throw new ArgumentError(
@@ -281,7 +281,7 @@ export function globalAveragePool(
 }
 
 /** Visits every window of a plan: `fn(out, taps)` with the flat input indices inside it. */
-function forEachWindow(
+export function forEachWindow(
   plan: PoolPlan,
   fn: (out: number, taps: number[], padded: number) => void,
 ): void {

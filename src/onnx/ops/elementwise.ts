@@ -9,6 +9,7 @@
 import { type ElementType, isFloat } from '../../graph/ir.ts';
 import {
   attrs,
+  type BackwardContext,
   gpuType,
   info,
   input,
@@ -25,7 +26,10 @@ import { compare, type CompareOp, logical, logicalNot, type LogicalOp } from '..
 import { erf64, unary, type UnaryOp, type UnaryOptions } from '../../ops/unary.ts';
 import { where } from '../../ops/where.ts';
 import { cast } from '../../ops/cast.ts';
-import type { Tensor } from '../../tensor.ts';
+import type { Engine } from '../../gpu/engine.ts';
+import { type Tensor, tensor } from '../../tensor.ts';
+import { unaryBackward } from '../../ops/unary_backward.ts';
+import { outputGrad, unbroadcast } from '../../grad/util.ts';
 import { broadcastMap } from './cpu.ts';
 
 function broadcastInfo(ctx: OpContext, dtype?: ElementType): TensorInfo {
@@ -66,7 +70,95 @@ function unaryOp(
       return [unary(ctx.engine, op, input(ctx, 0), parameters(ctx))];
     },
     flops: (_ctx, [out]) => elementCountOf(out),
+    backward(ctx) {
+      using g = outputGrad(ctx);
+      return [unaryBackward(ctx.engine, op, input(ctx, 0), g, parameters(ctx))];
+    },
   };
+}
+
+/** `a op b` (a new tensor). */
+function apply(ctx: OpContext & { engine: Engine }, op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  return binary(ctx.engine, op, a, b);
+}
+
+/** 1 where `a` is the maximum (minimum) of the inputs, shared equally between ties, else 0. */
+function extremumShare(ctx: BackwardContext, i: number): Tensor {
+  const engine = ctx.engine;
+  const y = ctx.results[0]!;
+  const inputs = ctx.inputs.filter((t): t is Tensor => t !== undefined);
+  let ties: Tensor | undefined;
+  for (const x of inputs) {
+    using hit = compare(engine, 'equal', x, y);
+    const f = cast(engine, hit, 'f32');
+    if (!ties) ties = f;
+    else {
+      const sum = binary(engine, 'add', ties, f);
+      ties.destroy();
+      f.destroy();
+      ties = sum;
+    }
+  }
+  using mine = compare(engine, 'equal', inputs[i], y);
+  using f = cast(engine, mine, 'f32');
+  try {
+    return binary(engine, 'div', f, ties!);
+  } finally {
+    ties!.destroy();
+  }
+}
+
+/** The gradients of a broadcasting arithmetic operator's inputs. */
+function binaryBackward(op: BinaryOp, ctx: BackwardContext): (Tensor | undefined)[] {
+  const engine = ctx.engine;
+  using g = outputGrad(ctx);
+  const shapeOf = (i: number) => ctx.infos[i]!.shape;
+  const reduceTo = (t: Tensor, i: number): Tensor => {
+    try {
+      return unbroadcast(engine, t, shapeOf(i));
+    } finally {
+      t.destroy();
+    }
+  };
+  const [a, b] = [ctx.inputs[0]!, ctx.inputs[1]];
+  return ctx.node.inputs.map((_, i) => {
+    if (!ctx.needs[i]) return undefined;
+    switch (op) {
+      case 'add':
+        return unbroadcast(engine, g, shapeOf(i));
+      case 'sub':
+        return i === 0 ? unbroadcast(engine, g, shapeOf(0)) : reduceTo(unary(engine, 'neg', g), 1);
+      case 'mul':
+        return reduceTo(apply(ctx, 'mul', g, i === 0 ? b! : a), i);
+      case 'div': {
+        if (i === 0) return reduceTo(apply(ctx, 'div', g, b!), 0);
+        // d(a/b)/db = −(a/b)/b.
+        using gy = apply(ctx, 'mul', g, ctx.results[0]!);
+        using q = apply(ctx, 'div', gy, b!);
+        return reduceTo(unary(engine, 'neg', q), 1);
+      }
+      case 'pow': {
+        if (i === 0) {
+          // d(aᵇ)/da = b·aᵇ⁻¹.
+          using one = tensor(engine, [1], []);
+          using bf = b!.dtype === 'f32' ? b!.reshape(b!.shape) : cast(engine, b!, 'f32');
+          using bm1 = apply(ctx, 'sub', bf, one);
+          using p = apply(ctx, 'pow', a, bm1);
+          using bp = apply(ctx, 'mul', bf, p);
+          return reduceTo(apply(ctx, 'mul', g, bp), 0);
+        }
+        // d(aᵇ)/db = aᵇ·ln a.
+        using ln = unary(engine, 'log', a);
+        using yl = apply(ctx, 'mul', ctx.results[0]!, ln);
+        return reduceTo(apply(ctx, 'mul', g, yl), 1);
+      }
+      case 'max':
+      case 'min': {
+        using share = extremumShare(ctx, i);
+        return reduceTo(apply(ctx, 'mul', g, share), i);
+      }
+    }
+  });
 }
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
@@ -99,6 +191,7 @@ function binaryOp(op: BinaryOp, f: (a: number, b: number) => number): OperatorDe
       return [acc];
     },
     flops: (ctx, [out]) => elementCountOf(out) * Math.max(1, ctx.node.inputs.length - 1),
+    backward: (ctx) => binaryBackward(op, ctx),
   };
 }
 
@@ -172,6 +265,11 @@ export const ELEMENTWISE_OPS: Record<string, OperatorDef> = {
       const tanh = attrs(ctx).string('approximate', 'none') === 'tanh';
       return [unary(ctx.engine, tanh ? 'gelu_tanh' : 'gelu', input(ctx, 0))];
     },
+    backward(ctx) {
+      const tanh = attrs(ctx).string('approximate', 'none') === 'tanh';
+      using g = outputGrad(ctx);
+      return [unaryBackward(ctx.engine, tanh ? 'gelu_tanh' : 'gelu', input(ctx, 0), g)];
+    },
   },
   LeakyRelu: unaryOp(
     'leakyRelu',
@@ -203,6 +301,11 @@ export const ELEMENTWISE_OPS: Record<string, OperatorDef> = {
       using f = cast(ctx.engine, x, 'f32');
       using y = unary(ctx.engine, 'clip', f, { alpha: min, beta: max });
       return [cast(ctx.engine, y, 'i32')];
+    },
+    backward(ctx) {
+      const { min, max } = clipBounds(ctx);
+      using g = outputGrad(ctx);
+      return [unaryBackward(ctx.engine, 'clip', input(ctx, 0), g, { alpha: min, beta: max })];
     },
     cpuInputs: [1, 2],
   },
@@ -271,6 +374,24 @@ export const ELEMENTWISE_OPS: Record<string, OperatorDef> = {
     gpu(ctx) {
       if (gpuType(info(ctx, 0).dtype) !== 'i32') nodeError(ctx, 'the condition must be bool');
       return [where(ctx.engine, input(ctx, 0), input(ctx, 1), input(ctx, 2))];
+    },
+    backward(ctx) {
+      const engine = ctx.engine;
+      using g = outputGrad(ctx);
+      using zero = tensor(engine, [0], []);
+      const c = input(ctx, 0);
+      return [
+        undefined,
+        ctx.needs[1] ? reduced(where(engine, c, g, zero), ctx.infos[1]!.shape) : undefined,
+        ctx.needs[2] ? reduced(where(engine, c, zero, g), ctx.infos[2]!.shape) : undefined,
+      ];
+      function reduced(t: Tensor, shape: number[]): Tensor {
+        try {
+          return unbroadcast(engine, t, shape);
+        } finally {
+          t.destroy();
+        }
+      }
     },
   },
 };

@@ -38,6 +38,19 @@ import { reduce, type ReduceOp } from '../../ops/reduce.ts';
 import { logSoftmax, softmax } from '../../ops/softmax.ts';
 import { transpose } from '../../ops/transpose.ts';
 import { type Tensor, tensor } from '../../tensor.ts';
+import { compare } from '../../ops/compare.ts';
+import { expand } from '../../ops/expand.ts';
+import { convBackwardBias, convBackwardData, convBackwardWeight } from '../../ops/conv_backward.ts';
+import { planConvTranspose } from '../../ops/conv_transpose.ts';
+import { layerNormalizationBackward } from '../../ops/layer_norm_backward.ts';
+import {
+  averagePoolBackward,
+  globalAveragePoolBackward,
+  globalMaxPoolBackward,
+  maxPoolBackward,
+} from '../../ops/pool_backward.ts';
+import { softmaxBackward } from '../../ops/softmax_backward.ts';
+import { outputGrad, scale, unbroadcast } from '../../grad/util.ts';
 import { axisOf } from './cpu.ts';
 
 function autoPad(ctx: OpContext): AutoPad {
@@ -170,6 +183,29 @@ function reduceOp(op: ReduceOp): OperatorDef {
     },
     cpuInputs: [1],
     flops: (ctx) => count(info(ctx, 0)),
+    backward(ctx) {
+      // The gradient spreads back over the reduced axes: evenly for a mean, to the maxima
+      // (shared equally between ties) for a max.
+      const engine = ctx.engine;
+      const x = input(ctx, 0);
+      const axes = reduceAxes(ctx);
+      using g = outputGrad(ctx);
+      if (!axes) return [g.reshape(x.shape)];
+      const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      using gKept = g.reshape(keptShape);
+      using spread = expand(engine, gKept, x.shape);
+      if (op === 'sum') return [spread.reshape(x.shape)];
+      if (op === 'mean') {
+        return [scale(engine, spread, elementCount(keptShape) / Math.max(1, x.size))];
+      }
+      using y = ctx.results[0]!.reshape(keptShape);
+      using yFull = expand(engine, y, x.shape);
+      using hit = compare(engine, 'equal', x, yFull);
+      using mask = cast(engine, hit, 'f32');
+      using ties = unbroadcast(engine, mask, keptShape);
+      using share = binary(engine, 'div', mask, ties);
+      return [binary(engine, 'mul', spread, share)];
+    },
   };
 }
 
@@ -195,6 +231,20 @@ function softmaxOp(log: boolean): OperatorDef {
       return [y.reshape(x.shape)];
     },
     flops: (ctx) => 5 * count(info(ctx, 0)),
+    backward(ctx) {
+      const y = ctx.results[0]!;
+      using g = outputGrad(ctx);
+      const rank = y.rank;
+      if (ctx.opset >= 13) {
+        return [softmaxBackward(ctx.engine, y, g, { axis: attrs(ctx).int('axis', -1), log })];
+      }
+      const axis = axisOf(attrs(ctx).int('axis', 1), rank);
+      const flat = [elementCount(y.shape.slice(0, axis)), elementCount(y.shape.slice(axis))];
+      using y2 = y.reshape(flat);
+      using g2 = g.reshape(flat);
+      using dx = softmaxBackward(ctx.engine, y2, g2, { axis: -1, log });
+      return [dx.reshape(y.shape)];
+    },
   };
 }
 
@@ -213,6 +263,20 @@ export const NN_OPS: Record<string, OperatorDef> = {
     flops(ctx, [out]) {
       const w = info(ctx, 1);
       return 2 * count(out) * elementCount(w.shape.slice(1)) + (present(ctx, 2) ? count(out) : 0);
+    },
+    backward(ctx) {
+      const [x, w] = [input(ctx, 0), input(ctx, 1)];
+      const attributes = convAttributes(ctx);
+      using g = outputGrad(ctx);
+      return [
+        ctx.needs[0]
+          ? convBackwardData(ctx.engine, g, w, { ...attributes, xShape: x.shape })
+          : undefined,
+        ctx.needs[1]
+          ? convBackwardWeight(ctx.engine, x, g, { ...attributes, wShape: w.shape })
+          : undefined,
+        ctx.needs[2] ? convBackwardBias(ctx.engine, g) : undefined,
+      ];
     },
   },
   ConvTranspose: {
@@ -242,6 +306,34 @@ export const NN_OPS: Record<string, OperatorDef> = {
       const w = info(ctx, 1);
       return 2 * count(x) * elementCount(w.shape.slice(1));
     },
+    backward(ctx) {
+      // The adjoint of a transposed convolution is the convolution with the same weight,
+      // strides, dilations, groups and (resolved) pads.
+      const [x, w] = [input(ctx, 0), input(ctx, 1)];
+      const a = attrs(ctx);
+      const plan = planConvTranspose(x.shape, w.shape, {
+        ...convAttributes(ctx),
+        outputPadding: a.ints('output_padding'),
+        outputShape: a.ints('output_shape'),
+      });
+      if (plan.axes.some((ax) => ax.padBegin < 0 || ax.padEnd < 0)) {
+        nodeError(ctx, 'its gradient is not supported when output_shape makes the pads negative');
+      }
+      const geometry = {
+        strides: plan.axes.map((ax) => ax.stride),
+        dilations: plan.axes.map((ax) => ax.dilation),
+        pads: [...plan.axes.map((ax) => ax.padBegin), ...plan.axes.map((ax) => ax.padEnd)],
+        group: plan.group,
+      };
+      using g = outputGrad(ctx);
+      return [
+        ctx.needs[0] ? conv(ctx.engine, g, w, geometry) : undefined,
+        ctx.needs[1]
+          ? convBackwardWeight(ctx.engine, g, x, { ...geometry, wShape: w.shape })
+          : undefined,
+        ctx.needs[2] ? convBackwardBias(ctx.engine, g) : undefined,
+      ];
+    },
   },
   MatMul: {
     infer(ctx) {
@@ -270,6 +362,28 @@ export const NN_OPS: Record<string, OperatorDef> = {
       return [cpuTensor(a.dtype, plan.shape, out)];
     },
     gpu: (ctx) => [matmul(ctx.engine, input(ctx, 0), input(ctx, 1))],
+    backward(ctx) {
+      const engine = ctx.engine;
+      const [a, b] = [input(ctx, 0), input(ctx, 1)];
+      // 1-D operands as matrices ([1, K] and [K, 1]); the gradient then takes their shape.
+      using a2 = a.rank === 1 ? a.reshape([1, a.shape[0]]) : a.reshape(a.shape);
+      using b2 = b.rank === 1 ? b.reshape([b.shape[0], 1]) : b.reshape(b.shape);
+      const plan = planMatmul(a2.shape, b2.shape);
+      using g0 = outputGrad(ctx);
+      using g = g0.reshape(plan.shape);
+      const grads: (Tensor | undefined)[] = [undefined, undefined];
+      if (ctx.needs[0]) {
+        using ga = matmul(engine, g, b2, { transposeB: true });
+        using reduced = unbroadcast(engine, ga, a2.shape);
+        grads[0] = reduced.reshape(a.shape);
+      }
+      if (ctx.needs[1]) {
+        using gb = matmul(engine, a2, g, { transposeA: true });
+        using reduced = unbroadcast(engine, gb, b2.shape);
+        grads[1] = reduced.reshape(b.shape);
+      }
+      return grads;
+    },
     flops(ctx) {
       const p = planMatmul(info(ctx, 0).shape, info(ctx, 1).shape);
       return 2 * p.batch * p.M * p.N * p.K;
@@ -312,6 +426,35 @@ export const NN_OPS: Record<string, OperatorDef> = {
       const k = attrs(ctx).int('transA', 0) === 1 ? a.shape[0] : a.shape[1];
       return 2 * count(out) * k + (present(ctx, 2) ? count(out) : 0);
     },
+    backward(ctx) {
+      // Y = α·op(A)·op(B) + β·C: dop(A) = α·G·op(B)ᵀ, dop(B) = α·op(A)ᵀ·G, dC = β·Σ G.
+      const engine = ctx.engine;
+      const at = attrs(ctx);
+      const alpha = at.float('alpha', 1);
+      const beta = at.float('beta', 1);
+      const transA = at.int('transA', 0) === 1;
+      const transB = at.int('transB', 0) === 1;
+      const [a, b] = [input(ctx, 0), input(ctx, 1)];
+      using g = outputGrad(ctx);
+      const grads: (Tensor | undefined)[] = [undefined, undefined, undefined];
+      if (ctx.needs[0]) {
+        using ga = transA
+          ? matmul(engine, b, g, { transposeA: transB, transposeB: true })
+          : matmul(engine, g, b, { transposeB: !transB });
+        grads[0] = scale(engine, ga, alpha);
+      }
+      if (ctx.needs[1]) {
+        using gb = transB
+          ? matmul(engine, g, a, { transposeA: true, transposeB: transA })
+          : matmul(engine, a, g, { transposeA: !transA });
+        grads[1] = scale(engine, gb, alpha);
+      }
+      if (ctx.needs[2]) {
+        using gc = unbroadcast(engine, g, input(ctx, 2).shape);
+        grads[2] = scale(engine, gc, beta);
+      }
+      return grads;
+    },
   },
   MaxPool: {
     infer: (
@@ -327,6 +470,11 @@ export const NN_OPS: Record<string, OperatorDef> = {
       return [cast(ctx.engine, y, 'i32')];
     },
     flops: (ctx, [out]) => count(out) * elementCount(poolAttributes(ctx).kernelShape),
+    backward(ctx) {
+      const { countIncludePad: _, ...options } = poolAttributes(ctx);
+      using g = outputGrad(ctx);
+      return [maxPoolBackward(ctx.engine, input(ctx, 0), g, options)];
+    },
   },
   AveragePool: {
     infer: (
@@ -337,16 +485,29 @@ export const NN_OPS: Record<string, OperatorDef> = {
       return [averagePool(ctx.engine, input(ctx, 0), options)];
     },
     flops: (ctx, [out]) => count(out) * elementCount(poolAttributes(ctx).kernelShape),
+    backward(ctx) {
+      const { dilations: _, ...options } = poolAttributes(ctx);
+      using g = outputGrad(ctx);
+      return [averagePoolBackward(ctx.engine, g, { ...options, xShape: input(ctx, 0).shape })];
+    },
   },
   GlobalAveragePool: {
     infer: (ctx) => [{ ...info(ctx, 0), shape: globalPoolOutputShape(info(ctx, 0).shape) }],
     gpu: (ctx) => [globalAveragePool(ctx.engine, input(ctx, 0))],
     flops: (ctx) => count(info(ctx, 0)),
+    backward(ctx) {
+      using g = outputGrad(ctx);
+      return [globalAveragePoolBackward(ctx.engine, g, { xShape: input(ctx, 0).shape })];
+    },
   },
   GlobalMaxPool: {
     infer: (ctx) => [{ ...info(ctx, 0), shape: globalPoolOutputShape(info(ctx, 0).shape) }],
     gpu: (ctx) => [globalMaxPool(ctx.engine, input(ctx, 0))],
     flops: (ctx) => count(info(ctx, 0)),
+    backward(ctx) {
+      using g = outputGrad(ctx);
+      return [globalMaxPoolBackward(ctx.engine, input(ctx, 0), g)];
+    },
   },
   BatchNormalization: {
     infer(ctx) {
@@ -368,6 +529,51 @@ export const NN_OPS: Record<string, OperatorDef> = {
       { epsilon: attrs(ctx).float('epsilon', 1e-5) },
     )],
     flops: (ctx) => 2 * count(info(ctx, 0)),
+    backward(ctx) {
+      // Inference mode is per channel affine: y = (x − mean)·k + B with k = scale/√(var + ε).
+      // dx = g·k, dscale = Σ g·(x − mean)/√(var + ε), dB = Σ g, dmean = −Σ g·k,
+      // dvar = −½ Σ g·(x − mean)·scale·(var + ε)^(−3/2).
+      const engine = ctx.engine;
+      const x = input(ctx, 0);
+      const [sc, bias, mean, variance] = [1, 2, 3, 4].map((i) => input(ctx, i));
+      const epsilon = attrs(ctx).float('epsilon', 1e-5);
+      const channelShape = x.shape.map((d, i) => (i === 1 ? d : 1));
+      using g = outputGrad(ctx);
+      using eps = tensor(engine, [epsilon], []);
+      using v = variance.reshape(channelShape);
+      using shifted = binary(engine, 'add', v, eps);
+      using std = unary(engine, 'sqrt', shifted);
+      using inv = unary(engine, 'reciprocal', std);
+      using s = sc.reshape(channelShape);
+      using k = binary(engine, 'mul', s, inv);
+      using m = mean.reshape(channelShape);
+      using centered = binary(engine, 'sub', x, m);
+      using normalized = binary(engine, 'mul', centered, inv);
+      const perChannel = (t: Tensor, factor = 1): Tensor => {
+        using r = unbroadcast(engine, t, channelShape);
+        using f = scale(engine, r, factor);
+        return f.reshape([x.shape[1]]);
+      };
+      const grads: (Tensor | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+      if (ctx.needs[0]) grads[0] = binary(engine, 'mul', g, k);
+      if (ctx.needs[1]) {
+        using gn = binary(engine, 'mul', g, normalized);
+        grads[1] = perChannel(gn);
+      }
+      if (ctx.needs[2]) grads[2] = perChannel(g);
+      if (ctx.needs[3]) {
+        using gk = binary(engine, 'mul', g, k);
+        grads[3] = perChannel(gk, -1);
+      }
+      if (ctx.needs[4]) {
+        using gn = binary(engine, 'mul', g, normalized);
+        using t1 = binary(engine, 'mul', gn, k);
+        using t2 = binary(engine, 'mul', t1, inv);
+        grads[4] = perChannel(t2, -0.5);
+      }
+      void bias;
+      return grads;
+    },
   },
   LayerNormalization: {
     infer(ctx) {
@@ -410,6 +616,32 @@ export const NN_OPS: Record<string, OperatorDef> = {
       return outs;
     },
     flops: (ctx) => 8 * count(info(ctx, 0)),
+    backward(ctx) {
+      if (ctx.grads[1] || ctx.grads[2]) {
+        nodeError(ctx, 'gradients through its Mean and InvStdDev outputs are not supported');
+      }
+      using g = outputGrad(ctx);
+      const { dx, dScale, dBias } = layerNormalizationBackward(
+        ctx.engine,
+        input(ctx, 0),
+        input(ctx, 1),
+        g,
+        {
+          axis: attrs(ctx).int('axis', -1),
+          epsilon: attrs(ctx).float('epsilon', 1e-5),
+          biasShape: present(ctx, 2) ? input(ctx, 2).shape : undefined,
+        },
+      );
+      return [dx, dScale, dBias].map((t, i) => {
+        if (ctx.needs[i] && t) {
+          const shaped = t.reshape(input(ctx, i).shape);
+          t.destroy();
+          return shaped;
+        }
+        t?.destroy();
+        return undefined;
+      });
+    },
   },
   Softmax: softmaxOp(false),
   LogSoftmax: softmaxOp(true),

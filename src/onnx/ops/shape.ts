@@ -37,7 +37,10 @@ import { gather } from '../../ops/gather.ts';
 import { slice } from '../../ops/slice.ts';
 import { split } from '../../ops/split.ts';
 import { transpose } from '../../ops/transpose.ts';
-import { stridesOf, tensor } from '../../tensor.ts';
+import { stridesOf, type Tensor, tensor } from '../../tensor.ts';
+import { stridedCopy } from '../../ops/strided_copy.ts';
+import { gatherBackward } from '../../ops/gather_backward.ts';
+import { outputGrad, unbroadcast, zeros } from '../../grad/util.ts';
 import { axisOf, castValue, concatCpu, offsetOf, remap } from './cpu.ts';
 
 function checkAxis(ctx: OpContext, axis: number, rank: number): number {
@@ -56,6 +59,10 @@ function view(shapeOf: (ctx: OpContext) => number[]): OperatorDef {
       return x ? [{ ...x, shape: shapeOf(ctx) }] : null;
     },
     gpu: (ctx) => [input(ctx, 0).reshape(ctx.outputs[0].shape)],
+    backward(ctx) {
+      using g = outputGrad(ctx);
+      return [g.reshape(input(ctx, 0).shape)];
+    },
   };
 }
 
@@ -299,11 +306,15 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
     },
     gpu(ctx) {
       const x = input(ctx, 0);
-      const outs = [x.reshape(x.shape)];
+      const outs: Tensor[] = [x.reshape(x.shape)];
       if (ctx.node.outputs[1]) {
         outs.push(tensor(ctx.engine, new Int32Array(x.size).fill(1), x.shape, { dtype: 'i32' }));
       }
       return outs;
+    },
+    backward(ctx) {
+      using g = outputGrad(ctx);
+      return [g.reshape(input(ctx, 0).shape)];
     },
     cpuInputs: [1, 2],
   },
@@ -369,6 +380,22 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
       const parts = ctx.inputs.filter((t, i) => t && ctx.infos[i]!.shape[axis] > 0);
       return [concat(ctx.engine, parts as NonNullable<typeof parts[0]>[], { axis })];
     },
+    backward(ctx) {
+      const [out] = ctx.outputs;
+      const axis = checkAxis(ctx, attrs(ctx).int('axis', 0), out.shape.length);
+      using g = outputGrad(ctx);
+      let begin = 0;
+      return ctx.infos.map((t, i) => {
+        if (!t) return undefined;
+        const at = begin;
+        begin += t.shape[axis];
+        if (!ctx.needs[i]) return undefined;
+        const starts = out.shape.map((_, d) => (d === axis ? at : 0));
+        const ends = out.shape.map((dim, d) => (d === axis ? at + t.shape[axis] : dim));
+        if (elementCount(t.shape) === 0) return zeros(ctx.engine, t.shape);
+        return slice(ctx.engine, g, { starts, ends });
+      });
+    },
   },
   Split: {
     infer(ctx) {
@@ -401,6 +428,16 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
       const { axis, sizes } = splitSizes(ctx);
       return split(ctx.engine, input(ctx, 0), { axis, sizes });
     },
+    backward(ctx) {
+      const { axis } = splitSizes(ctx);
+      const parts = ctx.outputs.map((_, i) => outputGrad(ctx, i));
+      try {
+        const nonEmpty = parts.filter((p) => p.size > 0);
+        return [concat(ctx.engine, nonEmpty, { axis })];
+      } finally {
+        for (const p of parts) p.destroy();
+      }
+    },
     cpuInputs: [1],
   },
   Slice: {
@@ -427,6 +464,21 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
         return spec.steps[d] < 0 && e < 0 ? -x.shape[d] - 1 : e;
       });
       return [slice(ctx.engine, x, { starts: spec.starts, ends, axes, steps: spec.steps })];
+    },
+    backward(ctx) {
+      // The gradient lands on the sliced positions of a zero tensor of the input's shape.
+      const x = input(ctx, 0);
+      const spec = sliceSpec(ctx);
+      const dx = zeros(ctx.engine, x.shape);
+      using g = outputGrad(ctx);
+      if (g.size === 0) return [dx];
+      const strides = stridesOf(x.shape);
+      stridedCopy(ctx.engine, g, dx, {
+        shape: spec.shape,
+        dstBase: spec.starts.reduce((o, s, d) => o + s * strides[d], 0),
+        dstStrides: strides.map((st, d) => st * spec.steps[d]),
+      }, `Slice gradient '${ctx.node.name}'`);
+      return [dx];
     },
     cpuInputs: [1, 2, 3, 4],
   },
@@ -459,6 +511,15 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
       }
       return [gather(ctx.engine, input(ctx, 0), input(ctx, 1), { axis })];
     },
+    backward(ctx) {
+      const { axis } = gatherShape(ctx);
+      using g = outputGrad(ctx);
+      const data = info(ctx, 0);
+      return [
+        gatherBackward(ctx.engine, g, input(ctx, 1), { axis, dataShape: data.shape }),
+        undefined,
+      ];
+    },
   },
   Expand: {
     infer(ctx) {
@@ -481,6 +542,10 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
       })];
     },
     gpu: (ctx) => [expand(ctx.engine, input(ctx, 0), ctx.outputs[0].shape)],
+    backward(ctx) {
+      using g = outputGrad(ctx);
+      return [unbroadcast(ctx.engine, g, info(ctx, 0).shape)];
+    },
     cpuInputs: [1],
   },
   Transpose: {
@@ -500,6 +565,13 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
       })];
     },
     gpu: (ctx) => [transpose(ctx.engine, input(ctx, 0), { perm: transposePerm(ctx) })],
+    backward(ctx) {
+      const perm = transposePerm(ctx);
+      const inverse = new Array<number>(perm.length);
+      perm.forEach((p, d) => (inverse[p] = d));
+      using g = outputGrad(ctx);
+      return [transpose(ctx.engine, g, { perm: inverse })];
+    },
   },
   Cast: castOp(),
   CastLike: castOp(),
@@ -520,6 +592,12 @@ function castOp(): OperatorDef {
       // To bool is "non-zero", not a truncation; int → int and float → float keep the data.
       if (to === 'bool') return [cast(ctx.engine, x, 'bool')];
       return [gpuType(to) === x.dtype ? x.reshape(x.shape) : cast(ctx.engine, x, gpuType(to))];
+    },
+    backward(ctx) {
+      // Only float → float casts carry a gradient (an integer result is piecewise constant).
+      if (gpuType(castTarget(ctx)) !== 'f32') return [undefined];
+      using g = outputGrad(ctx);
+      return [g.reshape(input(ctx, 0).shape)];
     },
   };
 }

@@ -1,0 +1,155 @@
+// nn/unary_backward.wgsl — vector-Jacobian product of the elementwise unary functions of
+// nn/unary.wgsl: dx[i] = dy[i] · f'(x[i]; alpha, beta).
+//
+// Bindings (group 0):
+//   0  x       storage, read        array<f32>   n elements, the forward input
+//   1  dy      storage, read        array<f32>   n elements, the gradient of the forward output
+//   2  dx      storage, read_write  array<f32>   n elements, the gradient of x
+//   3  params  uniform              Params       { n, alpha, beta }; runtime values, as in the
+//                                                forward (one pipeline per OP)
+// Dispatch: ceil(n / WG) workgroups as a linear count, folded into 2-D/3-D by the engine past
+//   maxComputeWorkgroupsPerDimension; the linear index is rebuilt from workgroup_id and
+//   num_workgroups, and the tail (and the fold's surplus workgroups) is bounds-checked.
+// Overrides: WG  workgroup size (default 64).
+//            OP  the forward's op code (see nn/unary.wgsl), constant-folded.
+// Derivatives follow PyTorch autograd at the kinks: relu' and abs' are 0 at 0, leakyRelu' is
+//   alpha at 0 (1 only for x > 0), clip' is 1 on the closed [min, max] (0 for NaN x and for
+//   crossed bounds), hardSigmoid' is alpha strictly inside 0 < alpha·x + beta < 1, hardSwish'
+//   is 2·alpha·x + beta on the closed interval 0 <= alpha·x + beta <= 1 (PyTorch's hardswish
+//   backward), elu' is alpha·exp(x) for x <= 0; floor, ceil, round and sign have derivative 0.
+//   Where the derivative is 0 the result is 0 by select, not 0·dy: an infinite dy gives 0, not
+//   NaN (PyTorch's threshold_backward does the same for relu).
+// Numerics: sigmoid' = e/(1+e)² and tanh' = 4e/(1+e)² with e = exp(−|x|) or exp(−2|x|): exp is
+//   only called on non-positive arguments (no overflow) and no 1 − s² cancellation, so both keep
+//   their relative accuracy in the tails. softplus' is the same stable sigmoid. gelu' =
+//   Φ(x) + x·φ(x) uses the forward's A&S erf (absolute error ≤ 1.5e-7, halved by Φ).
+//   sqrt' is 0.5·inverseSqrt(x) (2 ulp); log' and reciprocal' use one division. sin'/cos' are
+//   cos/sin (2^-11 absolute on [−π, π]). log'(0), sqrt'(0) and reciprocal'(0) follow the
+//   platform's 1/0; do not rely on inf there.
+
+override WG: u32 = 64u;
+override OP: u32 = 0u;
+
+struct Params {
+  n: u32,
+  alpha: f32,
+  beta: f32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+const SQRT1_2: f32 = 0.70710678118654752;
+const SQRT_2_OVER_PI: f32 = 0.79788456080286536;
+const INV_SQRT_2PI: f32 = 0.39894228040143268;
+const TWO_OVER_SQRT_PI: f32 = 1.1283791670955126;
+const GELU_CUBIC: f32 = 0.044715;
+
+fn erf_as(v: f32) -> f32 {
+  // Abramowitz & Stegun 7.1.26, as in nn/unary.wgsl.
+  let a = abs(v);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 +
+    t * 1.061405429))));
+  let r = 1.0 - poly * exp(-a * a);
+  return select(r, -r, v < 0.0);
+}
+
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// sigmoid(v), overflow-free.
+fn sigmoid_stable(v: f32) -> f32 {
+  let e = exp(-abs(v));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
+}
+
+// sigmoid'(v) = sigmoid(v)·(1 − sigmoid(v)) = e / (1 + e)² with e = exp(−|v|).
+fn sigmoid_grad(v: f32) -> f32 {
+  let e = exp(-abs(v));
+  let d = 1.0 + e;
+  return e / (d * d);
+}
+
+// tanh(v), overflow-free.
+fn tanh_stable(v: f32) -> f32 {
+  let e = exp(-2.0 * abs(v));
+  let r = (1.0 - e) / (1.0 + e);
+  return select(-r, r, v >= 0.0);
+}
+
+// tanh'(v) = 1 − tanh²(v) = 4e / (1 + e)² with e = exp(−2|v|).
+fn tanh_grad(v: f32) -> f32 {
+  let e = exp(-2.0 * abs(v));
+  let d = 1.0 + e;
+  return 4.0 * e / (d * d);
+}
+
+// d/dv of v·Φ(v) with the exact (erf) normal CDF: Φ(v) + v·φ(v).
+fn gelu_grad(v: f32) -> f32 {
+  return 0.5 * (1.0 + erf_as(v * SQRT1_2)) + v * INV_SQRT_2PI * exp(-0.5 * v * v);
+}
+
+// d/dv of 0.5·v·(1 + tanh(k)), k = c·(v + 0.044715·v³).
+fn gelu_tanh_grad(v: f32) -> f32 {
+  let k = SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
+  let dk = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
+  return 0.5 * (1.0 + tanh_stable(k)) + 0.5 * v * tanh_grad(k) * dk;
+}
+
+// dy·f'(v). Piecewise-zero derivatives select 0 rather than multiply by it.
+fn grad(v: f32, g: f32) -> f32 {
+  switch OP {
+    case 0u: { return select(0.0, g, v > 0.0); }
+    case 1u: { return g * sigmoid_grad(v); }
+    case 2u: { return g * tanh_grad(v); }
+    case 3u: { return g * gelu_grad(v); }
+    case 4u: { return g * exp(v); }
+    case 5u: { return g / v; }
+    case 6u: { return select(select(0.0, -g, v < 0.0), g, v > 0.0); }
+    case 7u: { return -g; }
+    case 8u: { return g * (0.5 * inverseSqrt(v)); }
+    case 9u: { return g * gelu_tanh_grad(v); }
+    case 10u: { return g * (TWO_OVER_SQRT_PI * exp(-v * v)); }
+    case 11u: { return select(g * params.alpha, g, v > 0.0); }
+    case 12u: {
+      let h = params.alpha * v + params.beta;
+      return select(0.0, g * params.alpha, h > 0.0 && h < 1.0);
+    }
+    case 13u: {
+      let h = params.alpha * v + params.beta;
+      let inside = g * (h + params.alpha * v);
+      return select(select(0.0, g, h > 1.0), inside, h >= 0.0 && h <= 1.0);
+    }
+    case 14u: {
+      let inside = v >= params.alpha && v <= params.beta && !is_nan(v);
+      return select(0.0, g, inside);
+    }
+    case 15u: { return select(g * (params.alpha * exp(v)), g, v > 0.0); }
+    case 16u: {
+      let r = 1.0 / v;
+      return -g * (r * r);
+    }
+    case 19u: { return g * sigmoid_stable(v); }
+    case 20u: { return g * cos(v); }
+    case 21u: { return -g * sin(v); }
+    // 17 floor, 18 ceil, 22 round, 23 sign: piecewise constant.
+    default: { return 0.0; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * WG + lid;
+  if (i >= params.n) {
+    return;
+  }
+  dx[i] = grad(x[i], dy[i]);
+}

@@ -1,0 +1,169 @@
+/**
+ * Custom backward rules that turn the gradient pass into other attribution methods:
+ * guided backpropagation (Springenberg et al. 2015: ReLUs pass only positive gradients) and
+ * layer-wise relevance propagation (Bach et al. 2015) with the ε and z⁺ rules for dense
+ * (Gemm, MatMul with a weight) and convolution layers. In an LRP pass the "gradient" slot
+ * carries relevance: activations pass it unchanged, max pooling routes it to the window's
+ * maximum, reshapes move it, and each linear layer redistributes it in proportion to its
+ * inputs' contributions.
+ *
+ * @module
+ */
+
+import type { Engine } from '../gpu/engine.ts';
+import { ArgumentError } from '../gpu/errors.ts';
+import type { BackwardContext, BackwardRule, OperatorDef } from '../graph/operator.ts';
+import { outputGrad } from '../grad/util.ts';
+import { ONNX_OPERATORS } from '../onnx/registry.ts';
+import { binary } from '../ops/binary.ts';
+import { cast } from '../ops/cast.ts';
+import { compare } from '../ops/compare.ts';
+import { unary } from '../ops/unary.ts';
+import { unaryBackward } from '../ops/unary_backward.ts';
+import { type Tensor, tensor } from '../tensor.ts';
+
+/** Guided backpropagation: a ReLU's backward keeps the gradient where x > 0 and it is > 0. */
+export const GUIDED_BACKPROP_RULES: Readonly<Record<string, BackwardRule>> = Object.freeze({
+  Relu(ctx: BackwardContext) {
+    using g = outputGrad(ctx);
+    using positive = unary(ctx.engine, 'relu', g);
+    return [unaryBackward(ctx.engine, 'relu', ctx.inputs[0]!, positive)];
+  },
+});
+
+/** Which LRP rule the linear layers use. */
+export type LrpRule = 'epsilon' | 'zplus' | 'epsilon-plus';
+
+/** Options of {@linkcode lrpRules}. */
+export interface LrpOptions {
+  /**
+   * `epsilon`: the ε rule everywhere; `zplus`: the z⁺ rule everywhere; `epsilon-plus`: z⁺ for
+   * convolutions and ε for dense layers (Kohlbrenner et al. 2020's recommendation). Default
+   * `epsilon`.
+   */
+  rule?: LrpRule;
+  /** The ε of the ε rule (default 1e-6, Zennit's). */
+  epsilon?: number;
+}
+
+/** Activations that pass relevance through unchanged. */
+const PASS_THROUGH = [
+  'Relu',
+  'LeakyRelu',
+  'Elu',
+  'Gelu',
+  'Sigmoid',
+  'Tanh',
+  'Softplus',
+  'HardSwish',
+  'HardSigmoid',
+  'Clip',
+  'Dropout',
+  'Identity',
+];
+
+/** z + ε·sign(z) with sign(0) = 1: keeps the denominator away from zero. */
+function stabilized(engine: Engine, z: Tensor, epsilon: number): Tensor {
+  using zero = tensor(engine, [0], []);
+  using nonNegative = compare(engine, 'greaterOrEqual', z, zero);
+  using f = cast(engine, nonNegative, 'f32');
+  using two = tensor(engine, [2 * epsilon], []);
+  using eps = tensor(engine, [epsilon], []);
+  using scaled = binary(engine, 'mul', f, two);
+  using sign = binary(engine, 'sub', scaled, eps);
+  return binary(engine, 'add', z, sign);
+}
+
+/** The transposed linear map of the layer applied to `s`: its gradient with respect to x. */
+function transposedMap(
+  def: OperatorDef,
+  ctx: BackwardContext,
+  x: Tensor,
+  w: Tensor,
+  s: Tensor,
+): Tensor {
+  const inner: BackwardContext = {
+    ...ctx,
+    inputs: [x, w, ...ctx.inputs.slice(2)],
+    grads: [s],
+    needs: ctx.node.inputs.map((_, i) => i === 0),
+  };
+  const out = def.backward!(inner);
+  out.slice(1).forEach((t) => t?.destroy());
+  return out[0]!;
+}
+
+/** The layer's forward without bias, on other inputs and weights. */
+function forwardWithout(def: OperatorDef, ctx: BackwardContext, x: Tensor, w: Tensor): Tensor {
+  const node = { ...ctx.node, inputs: ctx.node.inputs.slice(0, 2) };
+  const [y] = def.gpu!({ ...ctx, node, infos: ctx.infos.slice(0, 2), inputs: [x, w] });
+  return y;
+}
+
+function linearRule(kind: 'epsilon' | 'zplus', epsilon: number): BackwardRule {
+  return (ctx) => {
+    const engine = ctx.engine;
+    const def = ONNX_OPERATORS.get(ctx.node.op)!;
+    const [x, w] = [ctx.inputs[0]!, ctx.inputs[1]!];
+    const none = ctx.node.inputs.slice(1).map(() => undefined);
+    using r = outputGrad(ctx);
+    if (kind === 'epsilon') {
+      // R_in = x ⊙ Wᵀ(R / (z + ε·sign z)), z with the bias.
+      using den = stabilized(engine, ctx.results[0]!, epsilon);
+      using s = binary(engine, 'div', r, den);
+      using c = transposedMap(def, ctx, x, w, s);
+      return [binary(engine, 'mul', x, c), ...none];
+    }
+    // z⁺: positive weights with positive inputs and negative with negative, no bias.
+    using xp = unary(engine, 'relu', x);
+    using xn = binary(engine, 'sub', x, xp);
+    using wp = unary(engine, 'relu', w);
+    using wn = binary(engine, 'sub', w, wp);
+    using zp = forwardWithout(def, ctx, xp, wp);
+    using zn = forwardWithout(def, ctx, xn, wn);
+    using z = binary(engine, 'add', zp, zn);
+    using den = stabilized(engine, z, 1e-9);
+    using s = binary(engine, 'div', r, den);
+    using cp = transposedMap(def, ctx, xp, wp, s);
+    using cn = transposedMap(def, ctx, xn, wn, s);
+    using rp = binary(engine, 'mul', xp, cp);
+    using rn = binary(engine, 'mul', xn, cn);
+    return [binary(engine, 'add', rp, rn), ...none];
+  };
+}
+
+/**
+ * Backward rules for an LRP pass. Seed it with the target's output value (the initial
+ * relevance); the input's "gradient" is then the relevance map.
+ *
+ * @throws {ArgumentError} for an unknown rule or a negative ε.
+ */
+export function lrpRules(options: LrpOptions = {}): Record<string, BackwardRule> {
+  const rule = options.rule ?? 'epsilon';
+  const epsilon = options.epsilon ?? 1e-6;
+  if (!['epsilon', 'zplus', 'epsilon-plus'].includes(rule)) {
+    throw new ArgumentError(
+      `Cannot run LRP: rule must be epsilon, zplus or epsilon-plus, got '${rule}'`,
+    );
+  }
+  if (!(epsilon >= 0) || !Number.isFinite(epsilon)) {
+    throw new ArgumentError(`Cannot run LRP: epsilon must be a finite number ≥ 0, got ${epsilon}`);
+  }
+  const dense = linearRule(rule === 'zplus' ? 'zplus' : 'epsilon', epsilon);
+  const convolution = linearRule(rule === 'epsilon' ? 'epsilon' : 'zplus', epsilon);
+  const pass: BackwardRule = (
+    ctx,
+  ) => [outputGrad(ctx), ...ctx.node.inputs.slice(1).map(() => undefined)];
+  const rules: Record<string, BackwardRule> = {
+    Conv: convolution,
+    Gemm: dense,
+    MatMul(ctx) {
+      // A weight matrix (known at load time) makes a dense layer; a product of two
+      // activations (attention) has no LRP rule here and propagates by its gradient.
+      if (ctx.values[1] !== undefined) return dense(ctx);
+      return ONNX_OPERATORS.get('MatMul')!.backward!(ctx);
+    },
+  };
+  for (const op of PASS_THROUGH) rules[op] = pass;
+  return rules;
+}

@@ -1,0 +1,226 @@
+/**
+ * Reverse-mode automatic differentiation over a model's plan: one forward pass that keeps its
+ * activations on the GPU, then every GPU step in reverse, each operator's `backward` rule
+ * turning the gradients of its outputs into gradients of its inputs. Nothing is read back: the
+ * gradients come out as tensors, with respect to inputs, intermediates (layer methods,
+ * Grad-CAM, token embeddings) or initializers (weights, for training).
+ *
+ * @module
+ */
+
+import { ArgumentError, ShapeError } from '../gpu/errors.ts';
+import { NodeError } from '../graph/errors.ts';
+import { isFloat } from '../graph/ir.ts';
+import { type BackwardContext, type BackwardRule, gpuType } from '../graph/operator.ts';
+import { execute, type InputData, type Model, prepareRun } from '../onnx/model.ts';
+import { formatShape, type Tensor } from '../tensor.ts';
+import { accumulate, zeros } from './util.ts';
+
+/** Looks up a forward value by tensor name (inputs, intermediates, outputs, constants). */
+export type ValueLookup = (name: string) => Tensor;
+
+/** Options for {@linkcode backward}. */
+export interface BackwardOptions {
+  /**
+   * Names of the tensors to differentiate with respect to: float model inputs, intermediates
+   * (any tensor a GPU step computes) or initializers that a GPU step reads directly.
+   */
+  wrt: readonly string[];
+  /**
+   * The gradient of the objective with respect to computed tensors (usually the logits: a
+   * one-hot row per example), given the forward's values. Called once, after the forward; the
+   * returned tensors are taken over (destroyed by `backward`).
+   */
+  seed(value: ValueLookup): Record<string, Tensor>;
+  /** Forward tensors to return besides the graph outputs (e.g. a layer's activations). */
+  keep?: readonly string[];
+  /**
+   * Intermediates replaced by given tensors in the forward (their producing nodes are skipped;
+   * gradients stop there). Borrowed. Used to integrate along a path in embedding space.
+   */
+  overrides?: Readonly<Record<string, Tensor>>;
+  /** Backward rules by op type that replace the operators' own (guided backprop, LRP). */
+  rules?: Readonly<Record<string, BackwardRule>>;
+}
+
+/** What {@linkcode backward} returns; the caller owns every tensor in it. */
+export interface BackwardResult {
+  /** Gradient of the objective with respect to each `wrt` name (zeros when no path leads there). */
+  grads: Record<string, Tensor>;
+  /** Graph outputs and the `keep` tensors of the forward pass. */
+  values: Record<string, Tensor>;
+}
+
+/**
+ * Runs `model` forward on `inputs` and back from `options.seed`, returning the gradients with
+ * respect to `options.wrt`. Everything is recorded into the engine's encoder; read the results
+ * to wait for them.
+ *
+ * @example
+ * ```ts ignore
+ * const { grads } = backward(model, { input: x }, {
+ *   wrt: ['input'],
+ *   seed: () => ({ logits: tensor(engine, oneHot, [1, 10]) }),
+ * });
+ * ```
+ * @throws {ArgumentError} for unknown or non-float `wrt` names; {@linkcode NodeError} when a
+ *   path to them crosses an operator without a gradient.
+ */
+export function backward(
+  model: Model,
+  inputs: Record<string, Tensor | InputData>,
+  options: BackwardOptions,
+): BackwardResult {
+  const engine = model.engine;
+  if (!options || !Array.isArray(options.wrt) || options.wrt.length === 0) {
+    throw new ArgumentError('Cannot differentiate: options.wrt must name at least one tensor');
+  }
+  if (typeof options.seed !== 'function') {
+    throw new ArgumentError('Cannot differentiate: options.seed must be a function');
+  }
+  const { plan, values } = prepareRun(model, inputs);
+  const grads = new Map<string, Tensor>();
+  const overrides = new Map(Object.entries(options.overrides ?? {}));
+  const returned = new Set<Tensor>();
+  const wrt = new Set(options.wrt);
+  try {
+    const initializers = model.ir.graph.initializers;
+    const readByGpu = new Set(plan.steps.flatMap((s) => s.node.inputs));
+    for (const name of wrt) {
+      const t = plan.infos.get(name);
+      if (!t) {
+        throw new ArgumentError(`Cannot differentiate with respect to '${name}': no such tensor`);
+      }
+      if (!isFloat(t.dtype)) {
+        throw new ArgumentError(
+          `Cannot differentiate with respect to '${name}': it is ${t.dtype}, not a float tensor`,
+        );
+      }
+      if (plan.known.has(name) && !values.has(name)) {
+        if (!initializers.has(name)) {
+          throw new ArgumentError(
+            `Cannot differentiate with respect to '${name}': it is a constant folded at load time`,
+          );
+        }
+        if (!readByGpu.has(name)) {
+          throw new ArgumentError(
+            `Cannot differentiate with respect to initializer '${name}': it reaches the GPU only ` +
+              'through nodes folded at load time (e.g. a Transpose of the weight)',
+          );
+        }
+      }
+    }
+    for (const name of options.keep ?? []) {
+      if (!plan.infos.has(name)) throw new ArgumentError(`Cannot keep '${name}': no such tensor`);
+    }
+    execute(model, plan, values, { keep: () => true, overrides });
+    const valueOf: ValueLookup = (name) => {
+      const t = values.get(name);
+      if (t) return t;
+      if (plan.known.has(name)) return model.constantTensor(plan, name);
+      throw new ArgumentError(`No forward value named '${name}'`);
+    };
+
+    // Tensors that depend on a `wrt` tensor: only they need gradients.
+    const reach = new Set(wrt);
+    for (const step of plan.steps) {
+      if (step.node.outputs.some((n) => overrides.has(n))) continue;
+      if (step.node.inputs.some((n) => reach.has(n))) {
+        step.node.outputs.forEach((n, i) => {
+          if (n && isFloat(step.outputs[i].dtype)) reach.add(n);
+        });
+      }
+    }
+
+    const seeds = options.seed(valueOf);
+    for (const [name, g] of Object.entries(seeds)) {
+      const want = plan.infos.get(name);
+      if (!want || g.shape.join() !== want.shape.join() || g.dtype !== 'f32') {
+        for (const s of Object.values(seeds)) s.destroy();
+        throw new ShapeError(
+          `Cannot differentiate: the seed for '${name}' must be f32 ` +
+            `${want ? formatShape(want.shape) : '(no such tensor)'}, got ${g}`,
+        );
+      }
+      grads.set(name, accumulate(engine, grads.get(name), g));
+    }
+
+    for (let index = plan.steps.length - 1; index >= 0; index--) {
+      const step = plan.steps[index];
+      const { node } = step;
+      if (node.outputs.some((n) => overrides.has(n))) continue;
+      const outGrads = node.outputs.map((n) => (n ? grads.get(n) : undefined));
+      if (outGrads.every((g) => !g)) continue;
+      const needs = node.inputs.map((n, k) =>
+        n !== '' && reach.has(n) && step.infos[k] !== undefined && isFloat(step.infos[k]!.dtype)
+      );
+      let inGrads: (Tensor | undefined)[] = [];
+      if (needs.some(Boolean)) {
+        const rule = options.rules?.[node.op] ??
+          (step.def.backward ? (c: BackwardContext) => step.def.backward!(c) : undefined);
+        if (!rule) {
+          throw new NodeError(
+            `Cannot differentiate through ${node.op} node '${node.name}': glassbox has no ` +
+              `gradient for ${node.op}`,
+          );
+        }
+        const ctx: BackwardContext = {
+          node,
+          opset: model.ir.opset,
+          infos: step.infos,
+          values: step.values,
+          runSubgraph: () => {
+            throw new NodeError(`Internal error: ${node.op} has no GPU subgraph support`);
+          },
+          engine,
+          inputs: node.inputs.map((n) => (n ? valueOf(n) : undefined)),
+          outputs: step.outputs,
+          results: node.outputs.map((n) => (n ? valueOf(n) : undefined)),
+          grads: outGrads,
+          needs,
+        };
+        inGrads = rule(ctx);
+      }
+      for (const n of node.outputs) {
+        if (n && !wrt.has(n) && grads.has(n)) {
+          grads.get(n)!.destroy();
+          grads.delete(n);
+        }
+      }
+      node.inputs.forEach((n, k) => {
+        const g = inGrads[k];
+        if (!g) return;
+        if (!needs[k]) return g.destroy();
+        const want = step.infos[k]!;
+        if (g.shape.join() !== want.shape.join() || g.dtype !== gpuType(want.dtype)) {
+          g.destroy();
+          throw new NodeError(
+            `Internal error: the gradient of ${node.op} node '${node.name}' for input '${n}' is ` +
+              `${g}, expected f32 ${formatShape(want.shape)}`,
+          );
+        }
+        grads.set(n, accumulate(engine, grads.get(n), g));
+      });
+    }
+
+    const result: BackwardResult = { grads: {}, values: {} };
+    for (const name of wrt) {
+      const g = grads.get(name) ?? zeros(engine, plan.infos.get(name)!.shape);
+      grads.delete(name);
+      result.grads[name] = g;
+      returned.add(g);
+    }
+    for (const name of [...plan.outputs, ...options.keep ?? []]) {
+      const t = valueOf(name).reshape(valueOf(name).shape);
+      result.values[name] = t;
+      returned.add(t);
+    }
+    return result;
+  } catch (error) {
+    for (const t of returned) t.destroy();
+    throw error;
+  } finally {
+    for (const t of values.values()) t.destroy();
+    for (const t of grads.values()) t.destroy();
+  }
+}
