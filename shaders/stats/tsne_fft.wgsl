@@ -51,12 +51,12 @@ fn main(
   }
   workgroupBarrier();
   for (var s = 1u; s <= params.logLen; s++) {
-    let half = 1u << (s - 1u);
+    let halfM = 1u << (s - 1u);
     for (var t = lid; t < len / 2u; t += WG) {
-      let pos = t & (half - 1u);
-      let i0 = (t >> (s - 1u)) * (2u * half) + pos;
-      let i1 = i0 + half;
-      let angle = params.sign * TWO_PI * f32(pos) / f32(2u * half);
+      let pos = t & (halfM - 1u);
+      let i0 = (t >> (s - 1u)) * (2u * halfM) + pos;
+      let i1 = i0 + halfM;
+      let angle = params.sign * TWO_PI * f32(pos) / f32(2u * halfM);
       let w = vec2<f32>(cos(angle), sin(angle));
       let a = line[i0];
       let b = line[i1];

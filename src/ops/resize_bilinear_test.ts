@@ -43,4 +43,5 @@ testGpu('resizeBilinear rejects a bad rank and size', getEngine, async (engine) 
   assertThrows(() => resizeBilinear(engine, x, [2, 2]), ShapeError, 'rank');
   using m = tensor(engine, [1, 2, 3, 4], [2, 2]);
   assertThrows(() => resizeBilinear(engine, m, [0, 2]), ShapeError, 'positive');
+  await Promise.resolve();
 });
