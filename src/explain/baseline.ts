@@ -1,0 +1,146 @@
+/**
+ * Baselines for path methods: zeros, a Gaussian blur of the input, uniform noise over the
+ * input's range, or a user-given tensor.
+ *
+ * @module
+ */
+
+import { ArgumentError, ShapeError } from '../gpu/errors.ts';
+import { sizeOf } from '../tensor.ts';
+
+/** A baseline: a named kind or the values of one example (the site's shape without batch). */
+export type Baseline = 'zeros' | 'blur' | 'uniform' | Float32Array | readonly number[];
+
+/** Options of {@linkcode baselineFor}. */
+export interface BaselineOptions {
+  /** Seed of the uniform baseline. */
+  seed?: number;
+  /** σ in pixels of the blur baseline (default: an eighth of the smaller image side, ≥ 1). */
+  blurSigma?: number;
+}
+
+/** mulberry32: a small seeded generator of uniform [0, 1) numbers. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box–Muller over mulberry32). */
+export function normalSampler(seed: number): () => number {
+  const next = mulberry32(seed);
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    const u = Math.max(next(), 1e-12);
+    const v = next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+
+/** Separable Gaussian blur of the last two axes (or the last one for rank-2 rows), edges clamped. */
+export function gaussianBlur(
+  x: ArrayLike<number>,
+  rowShape: readonly number[],
+  sigma: number,
+): Float32Array {
+  const spatial = rowShape.length >= 3 ? rowShape.slice(-2) : [1, rowShape[rowShape.length - 1]];
+  const [h, w] = spatial;
+  const planes = x.length / (h * w);
+  const radius = Math.max(1, Math.ceil(3 * sigma));
+  const kernel = Array.from(
+    { length: 2 * radius + 1 },
+    (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)),
+  );
+  const total = kernel.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < kernel.length; i++) kernel[i] /= total;
+  const out = new Float32Array(x.length);
+  const tmp = new Float64Array(h * w);
+  for (let p = 0; p < planes; p++) {
+    const base = p * h * w;
+    for (let r = 0; r < h; r++) {
+      for (let c = 0; c < w; c++) {
+        let s = 0;
+        for (let k = -radius; k <= radius; k++) {
+          const cc = Math.min(w - 1, Math.max(0, c + k));
+          s += kernel[k + radius] * x[base + r * w + cc];
+        }
+        tmp[r * w + c] = s;
+      }
+    }
+    for (let r = 0; r < h; r++) {
+      for (let c = 0; c < w; c++) {
+        let s = 0;
+        if (h === 1) s = tmp[c];
+        else {
+          for (let k = -radius; k <= radius; k++) {
+            const rr = Math.min(h - 1, Math.max(0, r + k));
+            s += kernel[k + radius] * tmp[rr * w + c];
+          }
+        }
+        out[base + r * w + c] = s;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The baseline values for one example `x` (host values of the site, `rowShape` with the batch
+ * axis of 1).
+ *
+ * @throws {ArgumentError} for an unknown kind; {@linkcode ShapeError} for a user baseline of
+ *   another size.
+ */
+export function baselineFor(
+  baseline: Baseline,
+  x: ArrayLike<number>,
+  rowShape: readonly number[],
+  options: BaselineOptions = {},
+): Float32Array {
+  const n = sizeOf(rowShape);
+  if (typeof baseline !== 'string') {
+    if (baseline.length !== n) {
+      throw new ShapeError(
+        `Cannot use the baseline: it has ${baseline.length} values, one example has ${n} ` +
+          `([${rowShape.slice(1)}])`,
+      );
+    }
+    return Float32Array.from(baseline);
+  }
+  switch (baseline) {
+    case 'zeros':
+      return new Float32Array(n);
+    case 'uniform': {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < n; i++) {
+        lo = Math.min(lo, x[i]);
+        hi = Math.max(hi, x[i]);
+      }
+      const next = mulberry32(options.seed ?? 0);
+      return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
+    }
+    case 'blur': {
+      const side = Math.min(...(rowShape.length >= 3 ? rowShape.slice(-2) : rowShape.slice(-1)));
+      const sigma = options.blurSigma ?? Math.max(1, side / 8);
+      if (!(sigma > 0)) throw new ArgumentError(`Cannot blur: sigma must be > 0, got ${sigma}`);
+      return gaussianBlur(x, rowShape, sigma);
+    }
+    default:
+      throw new ArgumentError(
+        `Cannot use baseline '${baseline}': use zeros, blur, uniform or an array of values`,
+      );
+  }
+}
