@@ -173,7 +173,9 @@ export function backward(
             throw new NodeError(`Internal error: ${node.op} has no GPU subgraph support`);
           },
           engine,
-          inputs: node.inputs.map((n) => (n ? valueOf(n) : undefined)),
+          inputs: node.inputs.map((n, i) =>
+            !n || (step.def.cpuInputs?.includes(i) && plan.known.has(n)) ? undefined : valueOf(n)
+          ),
           outputs: step.outputs,
           results: node.outputs.map((n) => (n ? valueOf(n) : undefined)),
           grads: outGrads,

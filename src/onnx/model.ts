@@ -435,7 +435,10 @@ export function execute(
           throw new NodeError(`Internal error: ${step.node.op} has no GPU subgraph support`);
         },
         engine,
-        inputs: step.node.inputs.map(tensorOf),
+        // Arguments the operator takes on the CPU (shapes, axes, bounds) are not uploaded.
+        inputs: step.node.inputs.map((name, i) =>
+          step.def.cpuInputs?.includes(i) && plan.known.has(name) ? undefined : tensorOf(name)
+        ),
         outputs: step.outputs,
       };
       const outs = step.def.gpu!(ctx);

@@ -1,0 +1,279 @@
+// Properties of the attribution methods on the shipped models, in both runners. The
+// comparisons with PyTorch's maps are in test/attributions_test.ts.
+import { assert, assertClose, assertRejects } from '../../test/assert.ts';
+import { loadBytes, loadNpy } from '../../test/files.ts';
+import { sharedEngine, testGpu } from '../../test/harness.ts';
+import { ArgumentError } from '../gpu/errors.ts';
+import { loadModel, type Model, run } from '../onnx/model.ts';
+import type { Engine } from '../gpu/engine.ts';
+import { explain } from './explain.ts';
+import { deletionInsertion, spearman } from './metrics.ts';
+import { planOcclusion } from './occlusion.ts';
+
+const getEngine = sharedEngine();
+
+async function mnist(engine: Engine): Promise<{ model: Model; x: Float32Array }> {
+  const model = loadModel(engine, await loadBytes('models/mnist_cnn.onnx'));
+  const all = await loadNpy('models/data/mnist_test_x.npy');
+  return { model, x: (all.data as Float32Array).slice(0, 2 * 784) };
+}
+
+const one = (x: Float32Array, b = 0) => ({
+  data: x.slice(b * 784, (b + 1) * 784),
+  shape: [1, 1, 28, 28],
+});
+
+async function read(e: { attribution: { readFloat32(): Promise<Float32Array>; destroy(): void } }) {
+  try {
+    return await e.attribution.readFloat32();
+  } finally {
+    e.attribution.destroy();
+  }
+}
+
+testGpu(
+  'integrated gradients: completeness within 1% at 256 steps, batched',
+  getEngine,
+  async (engine) => {
+    const { model, x } = await mnist(engine);
+    using _ = model;
+    // Two examples, two targets each time: the per-example paths are independent.
+    const e = await explain(model, { data: x, shape: [2, 1, 28, 28] }, {
+      method: 'integrated-gradients',
+      steps: 256,
+      batchSize: 64,
+    });
+    const a = await read(e);
+    assert(a.length === 2 * 784, `shape ${e.attribution.shape}`);
+    const c = e.completeness!;
+    for (let b = 0; b < 2; b++) {
+      const gap = Math.abs(c.fx[b] - c.fBaseline[b]);
+      console.log(
+        `IG example ${b}: Σ ${c.sum[b].toFixed(5)} vs f(x) − f(0) ${
+          (c.fx[b] - c.fBaseline[b]).toFixed(5)
+        }`,
+      );
+      assert(Math.abs(c.delta[b]) < 0.01 * gap, `delta ${c.delta[b]} vs gap ${gap}`);
+    }
+  },
+);
+
+testGpu('integrated gradients: the rules agree as steps grow', getEngine, async (engine) => {
+  const { model, x } = await mnist(engine);
+  using _ = model;
+  const maps: Float32Array[] = [];
+  for (const rule of ['gausslegendre', 'riemann_middle', 'riemann_trapezoid'] as const) {
+    maps.push(
+      await read(
+        await explain(model, one(x), { method: 'integrated-gradients', steps: 128, rule }),
+      ),
+    );
+  }
+  // A ReLU network's integrand is piecewise constant along the path, so the rules converge
+  // at O(1/steps) at the kinks: compare whole maps (relative L2), not single pixels.
+  for (const m of maps.slice(1)) {
+    let num = 0;
+    let den = 0;
+    m.forEach((v, i) => {
+      num += (v - maps[0][i]) ** 2;
+      den += maps[0][i] ** 2;
+    });
+    assert(Math.sqrt(num / den) < 0.02, `rules differ by ${Math.sqrt(num / den)} (relative L2)`);
+  }
+});
+
+testGpu(
+  'smoothgrad with no noise is the gradient; vargrad with no noise is 0',
+  getEngine,
+  async (engine) => {
+    const { model, x } = await mnist(engine);
+    using _ = model;
+    const g = await read(await explain(model, one(x), { method: 'gradient' }));
+    const sg = await read(
+      await explain(model, one(x), { method: 'smoothgrad', noise: 0, samples: 5 }),
+    );
+    assertClose(sg, g, { atol: 1e-6, rtol: 1e-5 });
+    const vg = await read(
+      await explain(model, one(x), { method: 'vargrad', noise: 0, samples: 5 }),
+    );
+    let max = 0;
+    let scale = 0;
+    for (let i = 0; i < vg.length; i++) {
+      max = Math.max(max, Math.abs(vg[i]));
+      scale = Math.max(scale, g[i] * g[i]);
+    }
+    // E[g²] − E[g]² of five equal gradients: only rounding remains.
+    assert(max <= 1e-5 * scale, `vargrad without noise reaches ${max} (gradient² up to ${scale})`);
+    const sq = await read(
+      await explain(model, one(x), { method: 'smoothgrad-sq', noise: 0, samples: 3 }),
+    );
+    assertClose(sq, Array.from(g, (v) => v * v), { atol: 1e-7, rtol: 1e-5 });
+  },
+);
+
+testGpu('smoothgrad is seeded: the same seed gives the same map', getEngine, async (engine) => {
+  const { model, x } = await mnist(engine);
+  using _ = model;
+  const a = await read(await explain(model, one(x), { method: 'smoothgrad', samples: 8, seed: 3 }));
+  const b = await read(
+    await explain(model, one(x), { method: 'smoothgrad', samples: 8, seed: 3, batchSize: 3 }),
+  );
+  assertClose(b, a, { atol: 1e-6, rtol: 1e-5 });
+});
+
+testGpu(
+  'LRP-ε with a tiny ε equals input × gradient on a ReLU network',
+  getEngine,
+  async (engine) => {
+    // For ReLU networks with max pooling, LRP-ε (ε → 0, relevance seeded with the logit) is
+    // gradient × input exactly (Ancona et al. 2018); here it checks the rule wiring end to end.
+    const { model, x } = await mnist(engine);
+    using _ = model;
+    const ixg = await read(await explain(model, one(x), { method: 'input-x-gradient' }));
+    const lrp = await read(await explain(model, one(x), { method: 'lrp', epsilon: 1e-9 }));
+    assertClose(lrp, ixg, { atol: 1e-5, rtol: 1e-3 });
+    // A large ε absorbs relevance: the map keeps its sign pattern but shrinks.
+    const damped = await read(await explain(model, one(x), { method: 'lrp', epsilon: 10 }));
+    const total = (a: Float32Array) => a.reduce((s, v) => s + Math.abs(v), 0);
+    assert(total(damped) < total(lrp), 'a large ε did not absorb relevance');
+  },
+);
+
+testGpu('occlusion matches running every occluded input', getEngine, async (engine) => {
+  const { model, x } = await mnist(engine);
+  using _ = model;
+  const options = { window: 7, stride: 7, fill: 0 };
+  const e = await explain(model, one(x), { method: 'occlusion', ...options, batchSize: 5 });
+  const target = e.targets[0];
+  const got = await read(e);
+  const plan = planOcclusion([1, 1, 28, 28], options);
+  const row = one(x).data;
+  const base = run(model, { input: one(x) });
+  const f0 = (await base.outputs.logits.readFloat32())[target];
+  base.outputs.logits.destroy();
+  const want = new Float64Array(784);
+  for (const [r0, c0] of plan.starts) {
+    const occluded = row.slice();
+    for (let r = r0; r < r0 + 7; r++) for (let c = c0; c < c0 + 7; c++) occluded[r * 28 + c] = 0;
+    const out = run(model, { input: { data: occluded, shape: [1, 1, 28, 28] } });
+    const drop = f0 - (await out.outputs.logits.readFloat32())[target];
+    out.outputs.logits.destroy();
+    for (let r = r0; r < r0 + 7; r++) for (let c = c0; c < c0 + 7; c++) want[r * 28 + c] = drop;
+  }
+  assertClose(got, want, { atol: 1e-4, rtol: 1e-4 });
+});
+
+testGpu(
+  'grad-cam: non-negative maps at the default layer, upsampled to the input',
+  getEngine,
+  async (engine) => {
+    const { model, x } = await mnist(engine);
+    using _ = model;
+    const e = await explain(model, one(x), { method: 'grad-cam' });
+    assert(e.attribution.shape.join() === '1,7,7', `shape [${e.attribution.shape}]`);
+    const cam = await read(e);
+    assert(cam.every((v) => v >= 0) && cam.some((v) => v > 0), 'Grad-CAM map is not a ReLU map');
+    const up = await explain(model, one(x), { method: 'grad-cam', upsample: true, layer: e.site });
+    assert(up.attribution.shape.join() === '1,1,28,28', `upsampled [${up.attribution.shape}]`);
+    await read(up);
+  },
+);
+
+testGpu('deletion of the IG map falls faster than of a shuffled map', getEngine, async (engine) => {
+  const { model, x } = await mnist(engine);
+  using _ = model;
+  const a = await read(await explain(model, one(x), { method: 'integrated-gradients', steps: 32 }));
+  const curves = await deletionInsertion(model, one(x), a, { steps: 10 });
+  const shuffled = Float32Array.from(a, (_, i) => a[(i * 373) % a.length]);
+  const control = await deletionInsertion(model, one(x), shuffled, { steps: 10 });
+  console.log(
+    `deletion AUC IG ${curves.deletion.auc.toFixed(3)} shuffled ${
+      control.deletion.auc.toFixed(3)
+    }; insertion ${curves.insertion.auc.toFixed(3)} vs ${control.insertion.auc.toFixed(3)}`,
+  );
+  assert(curves.deletion.auc < control.deletion.auc, 'IG deletion AUC not below the control');
+  assert(curves.insertion.auc > control.insertion.auc, 'IG insertion AUC not above the control');
+  assert(
+    curves.deletion.scores.length === 11 && curves.deletion.fractions[10] === 1,
+    'curve points',
+  );
+});
+
+testGpu(
+  'token attributions: one value per token, IG complete at the embedding',
+  getEngine,
+  async (engine) => {
+    using model = loadModel(engine, await loadBytes('models/text_transformer.onnx'));
+    const ids = await loadNpy('models/data/text_test_ids.npy');
+    const row = { data: (ids.data as BigInt64Array).slice(0, 64), shape: [1, 64] };
+    const g = await explain(model, row, { method: 'saliency' });
+    assert(g.attribution.shape.join() === '1,64', `saliency shape [${g.attribution.shape}]`);
+    assert(g.site.includes('Gather'), `site ${g.site}`);
+    const s = await read(g);
+    assert(s.every((v) => v >= 0), 'per-token L2 norms must be ≥ 0');
+    const ig = await explain(model, row, { method: 'integrated-gradients', steps: 128 });
+    await read(ig);
+    const c = ig.completeness!;
+    const gap = Math.abs(c.fx[0] - c.fBaseline[0]);
+    console.log(`text IG: Σ ${c.sum[0].toFixed(4)} vs ${(c.fx[0] - c.fBaseline[0]).toFixed(4)}`);
+    assert(Math.abs(c.delta[0]) < 0.01 * gap, `text IG delta ${c.delta[0]} vs gap ${gap}`);
+    const occ = await explain(model, row, { method: 'occlusion', window: 1, fill: 0 });
+    assert(occ.attribution.shape.join() === '1,64', `occlusion shape [${occ.attribution.shape}]`);
+    await read(occ);
+  },
+);
+
+testGpu('explain: progress, cancellation and bad options', getEngine, async (engine) => {
+  const { model, x } = await mnist(engine);
+  using _ = model;
+  const seen: number[] = [];
+  const e = await explain(model, one(x), {
+    method: 'integrated-gradients',
+    steps: 20,
+    batchSize: 8,
+    onProgress: (done, total) => seen.push(done / total),
+  });
+  await read(e);
+  assert(seen.join() === [8 / 20, 16 / 20, 1].join(), `progress ${seen}`);
+  const controller = new AbortController();
+  const pending = explain(model, one(x), {
+    method: 'smoothgrad',
+    samples: 40,
+    batchSize: 4,
+    signal: controller.signal,
+    onProgress: () => controller.abort(new Error('stopped by the test')),
+  });
+  await assertRejects(() => pending, Error, 'stopped by the test');
+  await assertRejects(
+    () => explain(model, one(x), { method: 'magic' as unknown as 'gradient' }),
+    ArgumentError,
+    'unknown method',
+  );
+  await assertRejects(
+    () => explain(model, one(x), { method: 'gradient', target: 10 }),
+    ArgumentError,
+    'out of range',
+  );
+  await assertRejects(
+    () => explain(model, one(x), { method: 'grad-cam', layer: 'nope' }),
+    ArgumentError,
+    'nope',
+  );
+});
+
+testGpu(
+  'the sanity check decorrelates gradient maps as layers are randomized',
+  getEngine,
+  async (engine) => {
+    const { model, x } = await mnist(engine);
+    using _ = model;
+    const { sanityCheck } = await import('./sanity.ts');
+    const r = await sanityCheck(model, one(x), { method: 'gradient' });
+    console.log(
+      `sanity (gradient): ${r.steps.map((s) => `${s.layer} ${s.spearman.toFixed(2)}`).join(', ')}`,
+    );
+    assert(r.steps.length === 4, `${r.steps.length} layers`);
+    assert(Math.abs(r.steps[r.steps.length - 1].spearman) < 0.3, 'gradient map still correlated');
+    assert(spearman([1, 2, 3], [3, 2, 1]) === -1, 'spearman');
+  },
+);

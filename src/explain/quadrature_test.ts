@@ -1,0 +1,49 @@
+import { assert, assertClose, assertThrows } from '../../test/assert.ts';
+import { test } from '../../test/harness.ts';
+import { ArgumentError } from '../gpu/errors.ts';
+import { gaussLegendre, INTEGRATION_RULES, quadrature } from './quadrature.ts';
+
+test('quadrature: every rule has weights summing to 1 and points in [0, 1]', () => {
+  for (const rule of INTEGRATION_RULES) {
+    for (const n of [2, 3, 7, 50, 256]) {
+      const { alphas, weights } = quadrature(rule, n);
+      const total = weights.reduce((a, b) => a + b, 0);
+      assert(Math.abs(total - 1) < 1e-12, `${rule} ${n}: weights sum to ${total}`);
+      assert(alphas.every((a) => a >= 0 && a <= 1), `${rule} ${n}: a point leaves [0, 1]`);
+    }
+  }
+});
+
+test('quadrature: Riemann points as Captum places them', () => {
+  assertClose(quadrature('riemann_left', 4).alphas, [0, 0.25, 0.5, 0.75], { atol: 0 });
+  assertClose(quadrature('riemann_right', 4).alphas, [0.25, 0.5, 0.75, 1], { atol: 0 });
+  assertClose(quadrature('riemann_middle', 4).alphas, [0.125, 0.375, 0.625, 0.875], { atol: 0 });
+  const t = quadrature('riemann_trapezoid', 5);
+  assertClose(t.alphas, [0, 0.25, 0.5, 0.75, 1], { atol: 0 });
+  assertClose(t.weights, [0.125, 0.25, 0.25, 0.25, 0.125], { atol: 1e-15 });
+});
+
+test('Gauss–Legendre: the known 3-point rule, and exactness up to degree 2n − 1', () => {
+  const g3 = gaussLegendre(3);
+  assertClose(g3.nodes, [-Math.sqrt(3 / 5), 0, Math.sqrt(3 / 5)], { atol: 1e-15 });
+  assertClose(g3.weights, [5 / 9, 8 / 9, 5 / 9], { atol: 1e-15 });
+  for (const n of [1, 2, 5, 20, 64]) {
+    const { alphas, weights } = quadrature('gausslegendre', n);
+    for (const degree of [0, 1, 2 * n - 1]) {
+      let s = 0;
+      alphas.forEach((a, i) => (s += weights[i] * a ** degree));
+      assert(Math.abs(s - 1 / (degree + 1)) < 1e-12, `n=${n}: ∫x^${degree} = ${s}`);
+    }
+  }
+});
+
+test('quadrature rejects unknown rules and too few steps', () => {
+  assertThrows(
+    () => quadrature('simpson' as unknown as 'gausslegendre', 4),
+    ArgumentError,
+    'unknown rule',
+  );
+  assertThrows(() => quadrature('riemann_trapezoid', 1), ArgumentError, 'steps');
+  assertThrows(() => quadrature('gausslegendre', 0), ArgumentError, 'steps');
+  assertThrows(() => quadrature('gausslegendre', 2.5), ArgumentError, 'steps');
+});
