@@ -156,3 +156,14 @@ function checkError(
     );
   }
 }
+
+/** ‖a − b‖₂ / ‖b‖₂ in f64 (‖a − b‖₂ when b is all zeros): how far a whole map is from another. */
+export function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}

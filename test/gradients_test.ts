@@ -8,7 +8,7 @@
 // each gradient element is a sum of products over a few hundred to a few thousand terms
 // through several layers, and the reference is f64 from the same f32 weights and inputs, so
 // the f32 error is dominated by accumulated rounding ~ √(terms)·u per layer ≈ 1e-6–1e-5.
-import { assert } from './assert.ts';
+import { assert, relativeL2 } from './assert.ts';
 import { loadBytes, loadNpy } from './files.ts';
 import { sharedEngine, testGpu } from './harness.ts';
 import { loadModel } from '../src/onnx/model.ts';
@@ -31,17 +31,6 @@ interface Case {
 const manifest = JSON.parse(
   new TextDecoder().decode(await loadBytes('test/fixtures/grad/manifest.json')),
 ) as { cases: Case[] };
-
-/** ‖a − b‖ / ‖b‖ (or ‖a‖ when b is zero). */
-export function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
 
 const TOLERANCE = 1e-4;
 
