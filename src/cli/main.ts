@@ -10,6 +10,9 @@
  * - `glassbox project DATA.npy --method pca|umap [--dims 2] [--iterations N] [--neighbors K]
  *   [--metric euclidean|cosine] --out OUT.npy [--json]` projects the rows of an [N, D] array
  *   (float32 `.npy` out; `--json` prints the explained variance or the trustworthiness).
+ * - `glassbox explain MODEL.onnx --input X.npy --method METHOD --out OUT.npy [--target K] ...`
+ *   writes the attribution as float32 `.npy` with the input's shape (see `./explain.ts`);
+ *   `--json` prints the metadata (targets, prediction, completeness delta, time).
  *
  * Bad input exits non-zero with one clear line on stderr (exit 2 for usage errors, 1 otherwise).
  *
@@ -26,72 +29,25 @@ import { pca } from '../stats/pca.ts';
 import { trustworthiness } from '../stats/trustworthiness.ts';
 import { umap } from '../stats/umap.ts';
 import { type Tensor, tensor } from '../tensor.ts';
+import { checkOptions, one, parseArgs, type Parsed, readFile, UsageError } from './args.ts';
+import { commandExplain } from './explain.ts';
 
-/** A usage error: wrong or missing arguments. */
-class UsageError extends Error {}
+export { parseArgs };
 
 const USAGE = `usage:
   glassbox run MODEL.onnx --input X.npy [--input NAME=X.npy ...] --out OUT.npy [--output NAME]
   glassbox graph MODEL.onnx [--dim NAME=N ...]
   glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]
   glassbox project DATA.npy --method pca|umap [--dims 2] [--iterations N] [--neighbors K]
-                   [--metric euclidean|cosine] --out OUT.npy [--json]`;
-
-/** Options that take no value. */
-const FLAGS = new Set(['json', 'per-channel']);
-
-interface Parsed {
-  command: string;
-  positional: string[];
-  options: Map<string, string[]>;
-}
-
-/** Splits arguments into a command, positionals and repeated `--name value` options. */
-export function parseArgs(args: string[]): Parsed {
-  const [command, ...rest] = args;
-  if (!command) {
-    throw new UsageError('missing command (run, graph, stats or project); see glassbox --help');
-  }
-  const positional: string[] = [];
-  const options = new Map<string, string[]>();
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      const v = FLAGS.has(name) ? 'true' : eq > 0 ? a.slice(eq + 1) : rest[++i];
-      if (v === undefined) throw new UsageError(`option --${name} needs a value`);
-      options.set(name, [...(options.get(name) ?? []), v]);
-    } else positional.push(a);
-  }
-  return { command, positional, options };
-}
-
-function one(p: Parsed, name: string, required: boolean): string | undefined {
-  const v = p.options.get(name);
-  if (!v) {
-    if (required) throw new UsageError(`missing --${name}`);
-    return undefined;
-  }
-  if (v.length > 1) throw new UsageError(`--${name} given more than once`);
-  return v[0];
-}
-
-function checkOptions(p: Parsed, allowed: string[]): void {
-  for (const name of p.options.keys()) {
-    if (!allowed.includes(name)) {
-      throw new UsageError(`unknown option --${name} for '${p.command}'`);
-    }
-  }
-}
-
-async function readFile(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (error) {
-    throw new GlassboxError(`Cannot read ${what} '${path}': ${(error as Error).message}`);
-  }
-}
+                   [--metric euclidean|cosine] --out OUT.npy [--json]
+  glassbox explain MODEL.onnx --input X.npy --method METHOD --out OUT.npy [--target K]
+                   [--steps N] [--rule gausslegendre|riemann_left|riemann_right|riemann_middle|
+                   riemann_trapezoid] [--baseline zeros|blur|uniform|FILE.npy] [--samples N]
+                   [--noise F] [--seed S] [--layer TENSOR] [--upsample] [--window W[xW]]
+                   [--stride S[xS]] [--fill V] [--lrp-rule epsilon|zplus|epsilon-plus]
+                   [--epsilon E] [--batch-size B] [--json]
+    methods: gradient, saliency, input-x-gradient, integrated-gradients, smoothgrad,
+             smoothgrad-sq, vargrad, grad-cam, hires-cam, guided-backprop, lrp, occlusion`;
 
 async function commandRun(p: Parsed): Promise<void> {
   checkOptions(p, ['input', 'out', 'output']);
@@ -271,9 +227,11 @@ export async function main(args: string[]): Promise<number> {
     else if (p.command === 'graph') await commandGraph(p);
     else if (p.command === 'stats') await commandStats(p);
     else if (p.command === 'project') await commandProject(p);
+    else if (p.command === 'explain') await commandExplain(p);
     else {
       throw new UsageError(
-        `unknown command '${p.command}' (run, graph, stats or project); see glassbox --help`,
+        `unknown command '${p.command}' (run, graph, stats, project or explain); see ` +
+          'glassbox --help',
       );
     }
     return 0;

@@ -1,0 +1,163 @@
+import { assert, assertArrayEquals, assertEquals, relativeL2 } from '../../test/assert.ts';
+import { RUNNER, test } from '../../test/harness.ts';
+import { readNpy, writeNpy } from '../io/npy.ts';
+import { main } from './main.ts';
+
+const ignore = RUNNER === 'browser' ? 'the CLI runs under Deno' : false;
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(a.join(' '));
+  console.error = (...a: unknown[]) => err.push(a.join(' '));
+  try {
+    return { code: await main(args), out: out.join('\n'), err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+/** Example 0 of the MNIST gradient fixture, written to a temporary .npy. */
+async function mnistExample(dir: string): Promise<string> {
+  const x = readNpy(await Deno.readFile('test/fixtures/grad/mnist_cnn_input.npy'));
+  const path = `${dir}/x.npy`;
+  await Deno.writeFile(path, writeNpy((x.data as Float32Array).slice(0, 784), [1, 1, 28, 28]));
+  return path;
+}
+
+test('cli explain gradient: the input-shaped map matches PyTorch', async () => {
+  const dir = await Deno.makeTempDir();
+  const input = await mnistExample(dir);
+  const r = await cli([
+    'explain',
+    'models/mnist_cnn.onnx',
+    '--input',
+    input,
+    '--target',
+    '2',
+    '--method',
+    'gradient',
+    '--out',
+    `${dir}/g.npy`,
+  ]);
+  assertEquals(r.code, 0, r.err.join('\n'));
+  const g = readNpy(await Deno.readFile(`${dir}/g.npy`));
+  assertEquals(g.dtype, 'float32');
+  assertArrayEquals(g.shape, [1, 1, 28, 28]);
+  const want = readNpy(await Deno.readFile('test/fixtures/grad/mnist_cnn_grad_input.npy'));
+  const err = relativeL2(g.data as Float32Array, (want.data as Float32Array).slice(0, 784));
+  assert(err < 1e-4, `gradient differs from PyTorch by ${err}`);
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
+test('cli explain integrated-gradients --json: metadata with the completeness delta', async () => {
+  const dir = await Deno.makeTempDir();
+  const input = await mnistExample(dir);
+  const r = await cli([
+    'explain',
+    'models/mnist_cnn.onnx',
+    '--input',
+    input,
+    '--method',
+    'integrated-gradients',
+    '--steps',
+    '64',
+    '--rule',
+    'riemann_trapezoid',
+    '--baseline',
+    'blur',
+    '--out',
+    `${dir}/ig.npy`,
+    '--json',
+  ]);
+  assertEquals(r.code, 0, r.err.join('\n'));
+  const meta = JSON.parse(r.out);
+  assertEquals(meta.method, 'integrated-gradients');
+  assertEquals(meta.options.steps, 64);
+  assertEquals(meta.options.rule, 'riemann_trapezoid');
+  assertEquals(meta.options.baseline, 'blur');
+  assertArrayEquals(meta.targets, meta.predicted);
+  assertEquals(meta.completeness.delta.length, 1);
+  assert(meta.top[0][0].probability > 0.5, 'top class probability');
+  assertArrayEquals(readNpy(await Deno.readFile(`${dir}/ig.npy`)).shape, [1, 1, 28, 28]);
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
+test('cli explain grad-cam: layer shape, or the input shape with --upsample', async () => {
+  const dir = await Deno.makeTempDir();
+  const input = await mnistExample(dir);
+  const base = ['explain', 'models/mnist_cnn.onnx', '--input', input, '--method', 'grad-cam'];
+  const layer = ['--layer', '/relu2/Relu_output_0'];
+  let r = await cli([...base, ...layer, '--out', `${dir}/cam.npy`]);
+  assertEquals(r.code, 0, r.err.join('\n'));
+  assertArrayEquals(readNpy(await Deno.readFile(`${dir}/cam.npy`)).shape, [1, 14, 14]);
+  r = await cli([...base, ...layer, '--upsample', '--out', `${dir}/up.npy`]);
+  assertEquals(r.code, 0, r.err.join('\n'));
+  assertArrayEquals(readNpy(await Deno.readFile(`${dir}/up.npy`)).shape, [1, 1, 28, 28]);
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
+test('cli explain: token ids give one attribution per token', async () => {
+  const dir = await Deno.makeTempDir();
+  const ids = readNpy(await Deno.readFile('models/data/text_test_ids.npy'));
+  const input = `${dir}/ids.npy`;
+  await Deno.writeFile(input, writeNpy((ids.data as BigInt64Array).slice(0, 64), [1, 64]));
+  const r = await cli([
+    'explain',
+    'models/text_transformer.onnx',
+    '--input',
+    input,
+    '--method',
+    'occlusion',
+    '--window',
+    '2',
+    '--out',
+    `${dir}/a.npy`,
+    '--json',
+  ]);
+  assertEquals(r.code, 0, r.err.join('\n'));
+  assertArrayEquals(readNpy(await Deno.readFile(`${dir}/a.npy`)).shape, [1, 64]);
+  assertArrayEquals(JSON.parse(r.out).options.window, [2]);
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
+test('cli explain: usage errors exit 2 with one line', async () => {
+  const model = 'models/mnist_cnn.onnx';
+  for (
+    const [args, text] of [
+      [['explain', model, '--input', 'x.npy', '--out', 'o.npy'], 'missing --method'],
+      [['explain', model, '--input', 'x.npy', '--method', 'magic', '--out', 'o'], "'magic'"],
+      [['explain', model, '--input', 'x', '--method', 'gradient'], 'missing --out'],
+      [
+        [
+          'explain',
+          model,
+          '--input',
+          'x',
+          '--method',
+          'integrated-gradients',
+          '--rule',
+          'simpson',
+          '--out',
+          'o',
+        ],
+        "unknown --rule 'simpson'",
+      ],
+      [
+        ['explain', model, '--input', 'x', '--method', 'occlusion', '--window', '0', '--out', 'o'],
+        '--window',
+      ],
+      [
+        ['explain', model, '--input', 'x', '--method', 'gradient', '--frob', '1', '--out', 'o'],
+        '--frob',
+      ],
+    ] as [string[], string][]
+  ) {
+    const r = await cli(args);
+    assertEquals(r.code, 2, `${args.join(' ')}: ${r.err.join('\n')}`);
+    assert(r.err.length === 1 && r.err[0].includes(text), `${args.join(' ')}: ${r.err}`);
+  }
+}, { ignore });
