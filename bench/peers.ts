@@ -5,3 +5,4 @@ import '@tensorflow/tfjs-backend-webgpu';
 export * as tf from '@tensorflow/tfjs';
 export { EVD, Matrix } from 'ml-matrix';
 export { UMAP } from 'umap-js';
+export * as jax from '@jax-js/jax';

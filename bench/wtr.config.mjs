@@ -18,7 +18,13 @@ const large = process.env.GLASSBOX_BENCH_LARGE === '1';
 
 export default {
   ...base,
-  files: ['bench/browser_run.ts', 'bench/models_run.ts', 'bench/stats_run.ts'],
+  files: process.env.GLASSBOX_BENCH_FILES?.split(',') ??
+    [
+      'bench/browser_run.ts',
+      'bench/models_run.ts',
+      'bench/stats_run.ts',
+      'bench/attribution_run.ts',
+    ],
   reporters: base.reporters.slice(0, 1),
   testFramework: { config: { timeout: 900_000 } },
   testRunnerHtml: (testFramework) =>

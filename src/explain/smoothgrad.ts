@@ -29,6 +29,31 @@ export interface SmoothGradOptions {
   seed?: number;
 }
 
+/**
+ * The noise SmoothGrad adds to example `b` (values `x`): `samples` rows of Gaussian noise with
+ * σ = `level` × (max x − min x), from a generator seeded by `seed` and `b`. Exported so that
+ * other implementations can be fed exactly the same noisy inputs (benchmarks, tests).
+ */
+export function smoothGradNoise(
+  x: ArrayLike<number>,
+  samples: number,
+  level: number,
+  seed: number,
+  b: number,
+): Float32Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    lo = Math.min(lo, x[i]);
+    hi = Math.max(hi, x[i]);
+  }
+  const sigma = level * (hi - lo);
+  const normal = normalSampler(seed * 1000003 + b);
+  const noise = new Float32Array(samples * x.length);
+  for (let i = 0; i < noise.length; i++) noise[i] = sigma * normal();
+  return noise;
+}
+
 /** SmoothGrad-family attributions [batch, ...site row]. */
 export async function smoothGrad(
   subject: Subject,
@@ -53,23 +78,14 @@ export async function smoothGrad(
   try {
     for (let b = 0; b < subject.batch; b++) {
       using x = siteValue(subject, b);
-      const host = await x.read();
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const v of host) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-      const sigma = level * (hi - lo);
-      const normal = normalSampler((options.seed ?? 0) * 1000003 + b);
+      const allNoise = smoothGradNoise(await x.read(), samples, level, options.seed ?? 0, b);
       const mean = new Array(samples).fill(1 / samples);
       let s1: Tensor | undefined;
       let s2: Tensor | undefined;
       try {
         for (let start = 0; start < samples; start += chunk) {
           const count = Math.min(chunk, samples - start);
-          const noise = new Float32Array(count * x.size);
-          for (let i = 0; i < noise.length; i++) noise[i] = sigma * normal();
+          const noise = allNoise.subarray(start * x.size, (start + count) * x.size);
           using n = tensor(engine, noise, [count, ...x.shape.slice(1)], {
             label: 'smoothgrad.noise',
           });
