@@ -4,7 +4,10 @@
  * The engine core: acquire a WebGPU device ({@linkcode createEngine}), move data in and out as
  * {@linkcode Tensor}s, and run the kernels every later layer builds on — elementwise functions
  * with broadcasting, batched matmul, reductions, softmax and transpose. Each kernel has an f64
- * CPU reference (`*Reference`) that the tests compare it with.
+ * CPU reference (`*Reference`) that the tests compare it with. On top: ONNX models
+ * ({@linkcode loadModel}, {@linkcode run}), reverse mode ({@linkcode backward}), attributions
+ * ({@linkcode explain}) with their evaluation ({@linkcode deletionInsertion},
+ * {@linkcode sanityCheck}), statistics and projections.
  *
  * @example
  * ```ts ignore
@@ -252,7 +255,103 @@ export type {
   Node,
   ValueInfo,
 } from './graph/ir.ts';
-export type { GpuContext, OpContext, OperatorDef, TensorInfo } from './graph/operator.ts';
+export type {
+  BackwardContext,
+  BackwardRule,
+  GpuContext,
+  OpContext,
+  OperatorDef,
+  TensorInfo,
+} from './graph/operator.ts';
+export {
+  backward,
+  type BackwardOptions,
+  type BackwardResult,
+  type ValueLookup,
+} from './grad/backward.ts';
+export {
+  type Completeness,
+  explain,
+  type ExplainOptions,
+  type Explanation,
+  type Method,
+  METHODS,
+} from './explain/explain.ts';
+export type { CamMethod, GradCamOptions } from './explain/grad_cam.ts';
+export type { GradientMethod } from './explain/gradient.ts';
+export type { NoiseMethod, SmoothGradOptions } from './explain/smoothgrad.ts';
+export type { IntegratedGradientsOptions } from './explain/integrated_gradients.ts';
+export type { OcclusionOptions } from './explain/occlusion.ts';
+export {
+  INTEGRATION_RULES,
+  type IntegrationRule,
+  type Quadrature,
+  quadrature,
+} from './explain/quadrature.ts';
+export {
+  type Baseline,
+  baselineFor,
+  type BaselineOptions,
+  gaussianBlur,
+} from './explain/baseline.ts';
+export { GUIDED_BACKPROP_RULES, type LrpOptions, type LrpRule, lrpRules } from './explain/rules.ts';
+export {
+  type Curve,
+  deletionInsertion,
+  type DeletionOptions,
+  type DeletionResult,
+  maxSensitivity,
+  type SensitivityOptions,
+  type SensitivityResult,
+  spearman,
+  trapezoid,
+} from './explain/metrics.ts';
+export {
+  type ParameterLayer,
+  parameterLayers,
+  sanityCheck,
+  type SanityResult,
+  type SanityStep,
+} from './explain/sanity.ts';
+export { smoothGradNoise } from './explain/smoothgrad.ts';
+export { unaryBackward, unaryBackwardReference } from './ops/unary_backward.ts';
+export {
+  softmaxBackward,
+  type SoftmaxBackwardOptions,
+  softmaxBackwardReference,
+} from './ops/softmax_backward.ts';
+export {
+  layerNormalizationBackward,
+  layerNormalizationBackwardReference,
+  type LayerNormBackwardOptions,
+  type LayerNormBackwardReferenceInputs,
+  type LayerNormGradients,
+} from './ops/layer_norm_backward.ts';
+export {
+  convBackwardBias,
+  convBackwardData,
+  type ConvBackwardDataOptions,
+  convBackwardDataReference,
+  type ConvBackwardDataReferenceOptions,
+  convBackwardWeight,
+  type ConvBackwardWeightOptions,
+  convBackwardWeightReference,
+  type ConvBackwardWeightReferenceOptions,
+} from './ops/conv_backward.ts';
+export {
+  averagePoolBackward,
+  type AveragePoolBackwardOptions,
+  globalAveragePoolBackward,
+  type GlobalAveragePoolBackwardOptions,
+  globalMaxPoolBackward,
+  maxPoolBackward,
+} from './ops/pool_backward.ts';
+export {
+  gatherBackward,
+  type GatherBackwardOptions,
+  gatherBackwardReference,
+} from './ops/gather_backward.ts';
+export { resizeBilinear, resizeBilinearReference } from './ops/resize_bilinear.ts';
 export type { Plan, PlanStep } from './graph/plan.ts';
 export { type NpyArray, type NpyDType, NpyFormatError, readNpy, writeNpy } from './io/npy.ts';
 export {
