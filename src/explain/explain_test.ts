@@ -277,3 +277,65 @@ testGpu(
     assert(spearman([1, 2, 3], [3, 2, 1]) === -1, 'spearman');
   },
 );
+
+testGpu(
+  'tabular inputs: on a linear model every method has its closed form',
+  getEngine,
+  async (engine) => {
+    // y = x·Wᵀ + b over 6 features and 3 classes: ∂y_t/∂x = W[t]; IG from 0 and single-feature
+    // occlusion with fill 0 both equal x ⊙ W[t]; SmoothGrad equals W[t] whatever the noise.
+    const { buildModel } = await import('../../test/onnx_builder.ts');
+    const w = Array.from({ length: 18 }, (_, i) => Math.sin(i + 1));
+    using model = loadModel(
+      engine,
+      buildModel({
+        nodes: [{ op: 'Gemm', inputs: ['x', 'w', 'b'], outputs: ['y'], ints: { transB: 1 } }],
+        inputs: [{ name: 'x', shape: ['batch', 6] }],
+        outputs: [{ name: 'y', shape: ['batch', 3] }],
+        initializers: [
+          { name: 'w', dims: [3, 6], float: w },
+          { name: 'b', dims: [3], float: [0.5, -1, 2] },
+        ],
+      }),
+    );
+    const x = Float32Array.from([0.3, -1.2, 2, 0.7, -0.4, 1.1, 1, 0, -2, 0.5, 0.25, -0.75]);
+    const input = { data: x, shape: [2, 6] };
+    const targets = [1, 2];
+    const expected = (times: boolean) =>
+      Array.from({ length: 12 }, (_, i) => {
+        const b = Math.floor(i / 6);
+        const wt = Math.fround(w[targets[b] * 6 + (i % 6)]);
+        return times ? x[i] * wt : wt;
+      });
+    const tol = { atol: 1e-6, rtol: 1e-5 };
+    assertClose(
+      await read(await explain(model, input, { method: 'gradient', target: targets })),
+      expected(false),
+      tol,
+    );
+    assertClose(
+      await read(await explain(model, input, { method: 'input-x-gradient', target: targets })),
+      expected(true),
+      tol,
+    );
+    assertClose(
+      await read(
+        await explain(model, input, { method: 'integrated-gradients', target: targets, steps: 7 }),
+      ),
+      expected(true),
+      tol,
+    );
+    assertClose(
+      await read(await explain(model, input, { method: 'occlusion', target: targets, window: 1 })),
+      expected(true),
+      tol,
+    );
+    assertClose(
+      await read(
+        await explain(model, input, { method: 'smoothgrad', target: targets, samples: 6 }),
+      ),
+      expected(false),
+      tol,
+    );
+  },
+);
