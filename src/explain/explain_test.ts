@@ -7,7 +7,7 @@ import { ArgumentError } from '../gpu/errors.ts';
 import { loadModel, type Model, run } from '../onnx/model.ts';
 import type { Engine } from '../gpu/engine.ts';
 import { explain } from './explain.ts';
-import { deletionInsertion, spearman } from './metrics.ts';
+import { deletionInsertion, maxSensitivity, spearman } from './metrics.ts';
 import { planOcclusion } from './occlusion.ts';
 
 const getEngine = sharedEngine();
@@ -337,5 +337,21 @@ testGpu(
       expected(false),
       tol,
     );
+    // A linear model's gradient does not move under perturbation; input × gradient moves by
+    // exactly ‖δ ⊙ W[t]‖, at most radius·‖W[t]‖.
+    const one = { data: x.slice(0, 6), shape: [1, 6] };
+    const still = await maxSensitivity(model, one, { method: 'gradient', target: 1, radius: 0.1 });
+    assert(still.maxAbsolute < 1e-6, `gradient sensitivity ${still.maxAbsolute}`);
+    const moving = await maxSensitivity(model, one, {
+      method: 'input-x-gradient',
+      target: 1,
+      radius: 0.1,
+    });
+    const norm = Math.hypot(...w.slice(6, 12));
+    assert(
+      moving.maxAbsolute > 0 && moving.maxAbsolute <= 0.1 * norm * (1 + 1e-5),
+      `IxG sensitivity ${moving.maxAbsolute}`,
+    );
+    assert(moving.values.length === 10, 'ten perturbations by default');
   },
 );
