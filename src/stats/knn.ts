@@ -41,7 +41,7 @@ export interface KnnResult {
 const METRICS: Readonly<Record<KnnMetric, number>> = { euclidean: 0, cosine: 1 };
 
 /** Tile steps (32 points × 64 dimensions) one pass may scan per invocation. */
-const STEPS = 256;
+const STEPS = 64;
 
 function checkK(k: number, n: number, what: string): void {
   if (!Number.isInteger(k) || k < 1 || k > KNN_MAX_K) {
@@ -113,8 +113,9 @@ export async function knn(
 
   const outVal = engine.pooledBuffer('knn.distances', q * k * 4, TENSOR_USAGE, false);
   const outIdx = engine.pooledBuffer('knn.indices', q * k * 4, TENSOR_USAGE, false);
-  // Each pass scans at most STEPS tile steps (32 points × 64 dimensions each) per invocation;
-  // lavapipe returned zeros, without any error, past about 500 such steps in one dispatch.
+  // Each pass scans at most STEPS tile steps (32 points × 64 dimensions each) per invocation:
+  // lavapipe returned wrong lists, without any error, from dispatches that ran too long —
+  // past about 500 steps at k = 10, and already at 250 steps with k = 64 over 4,000 queries.
   const chunks = Math.max(1, Math.ceil(d / 64));
   if (chunks > STEPS) {
     throw new LimitExceededError(

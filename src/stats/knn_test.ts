@@ -299,3 +299,36 @@ testGpu(
   },
   { timeout: 600_000 },
 );
+
+testGpu(
+  'knn: 4,000 GloVe words with k = 64 (long passes split; lavapipe once returned index 0)',
+  getEngine,
+  async (engine) => {
+    // With one pass over all 4,000 points and k ≥ 56, lavapipe silently returned index 0 for
+    // most entries (a dispatch that ran too long); passes are now bounded by 64 tile steps.
+    // The GPU answers all 4,000 queries; 200 sampled rows are checked against f64 brute force
+    // (a full CPU reference takes minutes): each GPU neighbour must be at most as far as the
+    // true k-th neighbour, up to f32 rounding of the distance.
+    const n = 4000;
+    const d = 100;
+    const k = 64;
+    const bytes = await loadBytes('data/glove/glove_10k_100d.f32');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, n * d * 4);
+    const data = new Float32Array(n * d);
+    for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(i * 4, true);
+    using points = tensor(engine, data, [n, d]);
+    const got = await knn(engine, points, { k, metric: 'cosine' });
+    const distance = distanceFunction(data, data, d, 'cosine');
+    for (let s = 0; s < 200; s++) {
+      const q = (s * 7919) % n;
+      const all = Array.from({ length: n }, (_, p) => (p === q ? Infinity : distance(q, p)));
+      const kth = [...all].sort((a, b) => a - b)[k - 1];
+      const row = got.indices.subarray(q * k, (q + 1) * k);
+      assertEquals(new Set(row).size, k, `row ${q} repeats a neighbour`);
+      for (const p of row) {
+        assert(p !== q && all[p] <= kth + 1e-6, `row ${q}: neighbour ${p} at ${all[p]} > ${kth}`);
+      }
+    }
+  },
+  { timeout: 600_000 },
+);
