@@ -1,12 +1,17 @@
 // web-test-runner: the kernel, engine and component tests in headless Chromium (WebGPU through
 // Dawn on SwiftShader when there is no GPU). `npm run test:browser`.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { fromRollup } from '@web/dev-server-rollup';
+import rollupCommonjs from '@rollup/plugin-commonjs';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { defaultReporter } from '@web/test-runner';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countingReporter } from './test/wtr_counting_reporter.mjs';
+
+// regl ships only UMD/CommonJS: converted to ES modules for the browser (components/).
+const commonjs = fromRollup(rollupCommonjs);
 
 const executablePath = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
@@ -17,7 +22,10 @@ export default {
   browserStartTimeout: 120_000,
   testsStartTimeout: 120_000,
   testsFinishTimeout: 900_000,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022', loaders: { '.wgsl': 'text' } })],
+  plugins: [
+    commonjs({ include: ['**/node_modules/regl/**'] }),
+    esbuildPlugin({ ts: true, target: 'es2022', loaders: { '.wgsl': 'text' } }),
+  ],
   browsers: [
     chromeLauncher({
       launchOptions: {

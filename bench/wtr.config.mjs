@@ -24,6 +24,7 @@ export default {
       'bench/models_run.ts',
       'bench/stats_run.ts',
       'bench/attribution_run.ts',
+      'bench/components_run.ts',
     ],
   reporters: base.reporters.slice(0, 1),
   testFramework: { config: { timeout: 900_000 } },

@@ -1,5 +1,5 @@
 // `npm test`: every check in order — deno fmt --check, deno lint, deno check, deno doc --lint,
-// the WGSL compile check, deno test (WebGPU via wgpu) and web-test-runner (Chromium, WebGPU via
+// the WGSL compile check, the custom-elements.json check, deno test (WebGPU via wgpu) and web-test-runner (Chromium, WebGPU via
 // Dawn) — all run even when an earlier one fails, so one run shows every problem. Ends with one
 // plain line, `N passed, N failed, N skipped`, counting the tests of both runners plus one
 // failure per failed static check; exits non-zero on any failure.
@@ -23,9 +23,13 @@ const only = process.argv.slice(2);
 const steps = [
   { name: 'fmt', cmd: ['deno', 'fmt', '--check'] },
   { name: 'lint', cmd: ['deno', 'lint'] },
-  { name: 'typecheck', cmd: ['deno', 'check', 'src/', 'test/', 'bench/', 'demo/'] },
+  { name: 'typecheck', cmd: ['deno', 'check', 'src/', 'test/', 'bench/', 'demo/', 'components/'] },
   { name: 'doc-lint', cmd: ['deno', 'doc', '--lint', 'src/mod.ts'] },
   { name: 'wgsl', cmd: ['deno', 'run', '--allow-read', '--allow-env', 'test/check_wgsl.ts'] },
+  {
+    name: 'manifest',
+    cmd: ['deno', 'run', '--allow-read', 'components/make_manifest.ts', '--check'],
+  },
   {
     name: 'deno-test',
     cmd: [
