@@ -3,7 +3,10 @@
 // Chromium session on the same data — 1M values for the statistics, the 10,000×100 GloVe subset
 // for PCA. Checks that they agree and prints median times and ratios.
 import { createEngine } from '../src/gpu/engine.ts';
+import { knn } from '../src/stats/knn.ts';
 import { pca } from '../src/stats/pca.ts';
+import { neighbourPreservation } from '../src/stats/trustworthiness.ts';
+import { umap } from '../src/stats/umap.ts';
 import { tensorStats } from '../src/stats/tensor_stats.ts';
 import { tensor } from '../src/tensor.ts';
 import { loadBytes } from '../test/files.ts';
@@ -15,7 +18,7 @@ const SAMPLES = 5;
 
 // Bundled by bench/wtr.config.mjs (the peers ship CommonJS parts).
 const peers = './dist/peers.js';
-const { tf, EVD, Matrix } = await import(peers) as typeof import('./peers.ts');
+const { tf, EVD, Matrix, UMAP } = await import(peers) as typeof import('./peers.ts');
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   await fn();
@@ -117,6 +120,63 @@ test(
     }
     row('PCA of 10k×100 GloVe', g2, t2, m2);
     console.log(lines.join('\n'));
+  },
+  { timeout: 900_000 },
+);
+
+test(
+  'UMAP: glassbox vs umap-js (Chromium), same GloVe rows, neighbours and epochs',
+  async () => {
+    using engine = await createEngine();
+    // 2,000 GloVe words (SwiftShader runs the 10,000 too slowly for a bench session), cosine,
+    // 15 neighbours, 200 epochs on both sides; one timed run each after a warm-up of glassbox's
+    // pipelines (umap-js has none to warm). Both layouts are scored by the same metric.
+    const [N, D, NEIGHBORS, EPOCHS] = [2000, 100, 15, 200];
+    const bytes = await loadBytes('data/glove/glove_10k_100d.f32');
+    const glove = new Float32Array(bytes.buffer, bytes.byteOffset, N * D).slice();
+    using x = tensor(engine, glove, [N, D]);
+    (await umap(engine, x, { metric: 'cosine', neighbors: NEIGHBORS, epochs: 2 })).embedding
+      .destroy();
+    let t = performance.now();
+    using ours = (await umap(engine, x, {
+      metric: 'cosine',
+      neighbors: NEIGHBORS,
+      epochs: EPOCHS,
+    })).embedding;
+    await ours.readFloat32();
+    const gMs = performance.now() - t;
+    const cosine = (a: number[], b: number[]) => {
+      let ab = 0, aa = 0, bb = 0;
+      for (let i = 0; i < a.length; i++) {
+        ab += a[i] * b[i];
+        aa += a[i] * a[i];
+        bb += b[i] * b[i];
+      }
+      return 1 - ab / Math.sqrt(aa * bb);
+    };
+    const rows = Array.from({ length: N }, (_, i) => Array.from(glove.subarray(i * D, i * D + D)));
+    t = performance.now();
+    const theirs = new UMAP({
+      nComponents: 2,
+      nNeighbors: NEIGHBORS,
+      nEpochs: EPOCHS,
+      distanceFn: cosine,
+    }).fit(rows);
+    const uMs = performance.now() - t;
+    using theirsT = tensor(engine, Float32Array.from(theirs.flat()), [N, 2]);
+    const high = await knn(engine, x, { k: 10, metric: 'cosine' });
+    const kept = async (emb: typeof ours) =>
+      neighbourPreservation(high.indices, (await knn(engine, emb, { k: 30 })).indices, 10, 30);
+    console.log(
+      [
+        `UMAP on Chromium, adapter: ${engine.adapterName}; ${N}×${D} GloVe, cosine, ` +
+        `${NEIGHBORS} neighbours, ${EPOCHS} epochs`,
+        `glassbox ${gMs.toFixed(0)} ms, umap-js ${uMs.toFixed(0)} ms, ` +
+        `umap-js/glassbox ${(uMs / gMs).toFixed(2)}`,
+        `10-in-30 neighbour preservation: glassbox ${(await kept(ours)).toFixed(3)}, ` +
+        `umap-js ${(await kept(theirsT)).toFixed(3)}`,
+      ].join('\n'),
+    );
   },
   { timeout: 900_000 },
 );

@@ -423,8 +423,79 @@ export {
   type UmapResult,
 } from './stats/umap.ts';
 export {
+  perplexityRow,
+  tsne,
+  TSNE_EXACT_MAX_N,
+  TSNE_MAX_K,
+  type TsneAffinities,
+  tsneAffinities,
+  tsneExactAffinities,
+  tsneGradientReference,
+  type TsneMethod,
+  type TsneOptions,
+  type TsneResult,
+  type TsneState,
+  tsneStepReference,
+} from './stats/tsne.ts';
+export {
   neighbourPreservation,
   trustworthiness,
   type TrustworthinessOptions,
   trustworthinessReference,
 } from './stats/trustworthiness.ts';
+export {
+  createHead,
+  type DenseWeights,
+  type EpochReport,
+  Head,
+  type HeadOptions,
+  initDense,
+  type LossKind,
+  lossGradient,
+  type LossOptions,
+  lossReference,
+  Optimizer,
+  type OptimizerKind,
+  type OptimizerOptions,
+  seededRandom,
+  shuffledIndices,
+  trainHead,
+  type TrainOptions,
+  type TrainResult,
+} from './global/train.ts';
+export {
+  distill,
+  type DistillOptions,
+  featureName,
+  type Fidelity,
+  fidelityOf,
+  type Surrogate,
+  SURROGATE_KINDS,
+  type SurrogateKind,
+} from './global/surrogate.ts';
+export {
+  exportDenseOnnx,
+  type ExportOptions,
+  exportTreeOnnx,
+  type TreeNode,
+  treeParts,
+} from './global/onnx_export.ts';
+export { fitTree, predictTree, type TreeOptions, treeRules } from './global/tree.ts';
+export {
+  controlLabels,
+  defaultProbeLayers,
+  type LayerProbe,
+  poolFeatures,
+  probeLayers,
+  type ProbeOptions,
+  type ProbeReport,
+  randomizedOnnx,
+} from './global/probe.ts';
+export { type TaskName, taskLabels, TASKS } from './global/tasks.ts';
+export {
+  incompleteBeta,
+  tcav,
+  type TcavOptions,
+  type TcavResult,
+  welchTTest,
+} from './global/tcav.ts';

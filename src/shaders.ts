@@ -34,7 +34,14 @@ import resizeBilinear from '../shaders/attr/resize_bilinear.wgsl' with { type: '
 import histogram from '../shaders/stats/histogram.wgsl' with { type: 'text' };
 import knn from '../shaders/stats/knn.wgsl' with { type: 'text' };
 import moments from '../shaders/stats/moments.wgsl' with { type: 'text' };
+import tsneFft from '../shaders/stats/tsne_fft.wgsl' with { type: 'text' };
+import tsneGradient from '../shaders/stats/tsne_gradient.wgsl' with { type: 'text' };
+import tsneGrid from '../shaders/stats/tsne_grid.wgsl' with { type: 'text' };
+import tsneReduce from '../shaders/stats/tsne_reduce.wgsl' with { type: 'text' };
+import tsneUpdate from '../shaders/stats/tsne_update.wgsl' with { type: 'text' };
 import umapSgd from '../shaders/stats/umap_sgd.wgsl' with { type: 'text' };
+import trainLoss from '../shaders/train/loss.wgsl' with { type: 'text' };
+import trainOptimizer from '../shaders/train/optimizer.wgsl' with { type: 'text' };
 
 /** WGSL sources keyed by their path under `shaders/`. */
 export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -42,6 +49,11 @@ export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
   'stats/histogram.wgsl': histogram,
   'stats/knn.wgsl': knn,
   'stats/moments.wgsl': moments,
+  'stats/tsne_fft.wgsl': tsneFft,
+  'stats/tsne_gradient.wgsl': tsneGradient,
+  'stats/tsne_grid.wgsl': tsneGrid,
+  'stats/tsne_reduce.wgsl': tsneReduce,
+  'stats/tsne_update.wgsl': tsneUpdate,
   'stats/umap_sgd.wgsl': umapSgd,
   'nn/batch_norm.wgsl': batchNorm,
   'nn/binary.wgsl': binary,
@@ -66,4 +78,6 @@ export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
   'nn/unary.wgsl': unary,
   'nn/unary_backward.wgsl': unaryBackward,
   'nn/where.wgsl': where,
+  'train/loss.wgsl': trainLoss,
+  'train/optimizer.wgsl': trainOptimizer,
 });

@@ -1,6 +1,6 @@
 // `npm test`: every check in order — deno fmt --check, deno lint, deno check, deno doc --lint,
-// the WGSL compile check, the custom-elements.json check, deno test (WebGPU via wgpu) and web-test-runner (Chromium, WebGPU via
-// Dawn) — all run even when an earlier one fails, so one run shows every problem. Ends with one
+// the WGSL compile check, the custom-elements.json check, deno test (WebGPU via wgpu) and
+// web-test-runner (Chromium, WebGPU via Dawn) — all run even when an earlier one fails, so one run shows every problem. Ends with one
 // plain line, `N passed, N failed, N skipped`, counting the tests of both runners plus one
 // failure per failed static check; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';

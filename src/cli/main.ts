@@ -7,8 +7,8 @@
  *   `{inputs, outputs, nodes: [{name, op, inputs, outputs, shapes, params, flops}], totals}`.
  * - `glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]` prints
  *   every weight's statistics and histogram (a table, or JSON with `--json`).
- * - `glassbox project DATA.npy --method pca|umap [--dims 2] [--iterations N] [--neighbors K]
- *   [--metric euclidean|cosine] --out OUT.npy [--json]` projects the rows of an [N, D] array
+ * - `glassbox project DATA.npy --method pca|tsne|umap [--dims 2] [--iterations N] [--neighbors K]
+ *   [--metric euclidean|cosine] [--perplexity P] --out OUT.npy [--json]` projects the rows of an [N, D] array
  *   (float32 `.npy` out; `--json` prints the explained variance or the trustworthiness).
  * - `glassbox explain MODEL.onnx --input X.npy --method METHOD --out OUT.npy [--target K] ...`
  *   writes the attribution as float32 `.npy` with the input's shape (see `./explain.ts`);
@@ -27,10 +27,13 @@ import { modelStructure } from '../onnx/structure.ts';
 import { modelWeightStats } from '../stats/model_stats.ts';
 import { pca } from '../stats/pca.ts';
 import { trustworthiness } from '../stats/trustworthiness.ts';
+import { tsne } from '../stats/tsne.ts';
 import { umap } from '../stats/umap.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import { checkOptions, one, parseArgs, type Parsed, readFile, UsageError } from './args.ts';
 import { commandExplain } from './explain.ts';
+import { commandDistill } from './distill.ts';
+import { commandProbe } from './probe.ts';
 
 export { parseArgs };
 
@@ -38,8 +41,8 @@ const USAGE = `usage:
   glassbox run MODEL.onnx --input X.npy [--input NAME=X.npy ...] --out OUT.npy [--output NAME]
   glassbox graph MODEL.onnx [--dim NAME=N ...]
   glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]
-  glassbox project DATA.npy --method pca|umap [--dims 2] [--iterations N] [--neighbors K]
-                   [--metric euclidean|cosine] --out OUT.npy [--json]
+  glassbox project DATA.npy --method pca|tsne|umap [--dims 2] [--iterations N] [--neighbors K]
+                   [--metric euclidean|cosine] [--perplexity P] --out OUT.npy [--json]
   glassbox explain MODEL.onnx --input X.npy --method METHOD --out OUT.npy [--target K]
                    [--steps N] [--rule gausslegendre|riemann_left|riemann_right|riemann_middle|
                    riemann_trapezoid] [--baseline zeros|blur|uniform|FILE.npy] [--samples N]
@@ -47,7 +50,16 @@ const USAGE = `usage:
                    [--stride S[xS]] [--fill V] [--lrp-rule epsilon|zplus|epsilon-plus]
                    [--epsilon E] [--batch-size B] [--json]
     methods: gradient, saliency, input-x-gradient, integrated-gradients, smoothgrad,
-             smoothgrad-sq, vargrad, grad-cam, hires-cam, guided-backprop, lrp, occlusion`;
+             smoothgrad-sq, vargrad, grad-cam, hires-cam, guided-backprop, lrp, occlusion
+  glassbox distill MODEL.onnx --data DATA.npy [--labels Y.npy] --kind linear|mlp|tree
+                   --out SURROGATE.onnx [--hidden H] [--depth D] [--epochs E] [--seed S]
+                   [--test-fraction F] [--temperature T] [--json]
+  glassbox probe MODEL.onnx --data DATA.npy (--labels LABELS.npy | --task TASK)
+                   [--classes Y.npy] [--vocab VOCAB.json] [--layer TENSOR ...] [--epochs E]
+                   [--seed S] [--max-features F] [--controls all|class|none] [--json]
+    tasks: parity, closed-loop (digits, from --classes); footwear, upper-body (fashion, from
+           --classes); has-url, length-bucket (text, from the token ids in DATA)
+    uint8 DATA (compact images) is scaled by 1/255`;
 
 async function commandRun(p: Parsed): Promise<void> {
   checkOptions(p, ['input', 'out', 'output']);
@@ -150,10 +162,19 @@ async function commandStats(p: Parsed): Promise<void> {
 }
 
 /** Projection methods `glassbox project` implements. */
-const PROJECTIONS = ['pca', 'umap'];
+const PROJECTIONS = ['pca', 'tsne', 'umap'];
 
 async function commandProject(p: Parsed): Promise<void> {
-  checkOptions(p, ['method', 'dims', 'out', 'json', 'iterations', 'neighbors', 'metric']);
+  checkOptions(p, [
+    'method',
+    'dims',
+    'out',
+    'json',
+    'iterations',
+    'neighbors',
+    'metric',
+    'perplexity',
+  ]);
   const [dataPath, extra] = p.positional;
   if (!dataPath || extra) throw new UsageError('project takes one DATA.npy');
   const method = one(p, 'method', true)!;
@@ -180,7 +201,18 @@ async function commandProject(p: Parsed): Promise<void> {
     throw new UsageError(`--metric wants euclidean or cosine, got '${metric}'`);
   }
   if (method === 'pca' && (iterations || neighbors || p.options.has('metric'))) {
-    throw new UsageError('--iterations, --neighbors and --metric are for umap');
+    throw new UsageError('--iterations, --neighbors and --metric are for tsne and umap');
+  }
+  const perplexityText = one(p, 'perplexity', false);
+  const perplexity = perplexityText === undefined ? undefined : Number(perplexityText);
+  if (perplexity !== undefined && !(perplexity > 0)) {
+    throw new UsageError(`--perplexity wants a positive number, got '${perplexityText}'`);
+  }
+  if (perplexity !== undefined && method !== 'tsne') {
+    throw new UsageError('--perplexity is for tsne');
+  }
+  if (method === 'tsne' && neighbors) {
+    throw new UsageError('--neighbors is for umap (tsne takes --perplexity)');
   }
   const array = readNpy(await readFile(dataPath, 'data'));
   if (array.shape.length !== 2) {
@@ -201,6 +233,12 @@ async function commandProject(p: Parsed): Promise<void> {
     projection = result.projection;
     report.explainedVariance = Array.from(result.explainedVariance);
     report.explainedVarianceRatio = Array.from(result.explainedVarianceRatio);
+  } else if (method === 'tsne') {
+    if (dims !== 2) throw new UsageError(`tsne embeds in 2 dimensions, got --dims ${dims}`);
+    projection = (await tsne(engine, x, { iterations, perplexity, metric })).embedding;
+    if (p.options.has('json')) {
+      report.trustworthiness = await trustworthiness(engine, x, projection, { k: 10, metric });
+    }
   } else {
     projection = (await umap(engine, x, { dims, epochs: iterations, neighbors, metric })).embedding;
     if (p.options.has('json')) {
@@ -228,6 +266,8 @@ export async function main(args: string[]): Promise<number> {
     else if (p.command === 'stats') await commandStats(p);
     else if (p.command === 'project') await commandProject(p);
     else if (p.command === 'explain') await commandExplain(p);
+    else if (p.command === 'distill') await commandDistill(p);
+    else if (p.command === 'probe') await commandProbe(p);
     else {
       throw new UsageError(
         `unknown command '${p.command}' (run, graph, stats, project or explain); see ` +

@@ -134,6 +134,31 @@ test('cli project: UMAP with its trustworthiness', async () => {
   await Deno.remove(dir, { recursive: true });
 }, { ignore });
 
+test('cli project: t-SNE with its trustworthiness', async () => {
+  const dir = await Deno.makeTempDir();
+  const x = readNpy(await Deno.readFile('models/data/mnist_test_x.npy'));
+  const input = `${dir}/x.npy`;
+  await Deno.writeFile(input, writeNpy(x.data as Float32Array, [200, 784]));
+  const r = await cli([
+    'project',
+    input,
+    '--method',
+    'tsne',
+    '--iterations',
+    '1000',
+    '--perplexity',
+    '20',
+    '--out',
+    `${dir}/t.npy`,
+    '--json',
+  ]);
+  assertEquals(r.code, 0, r.err.join('\n'));
+  assertArrayEquals(readNpy(await Deno.readFile(`${dir}/t.npy`)).shape, [200, 2]);
+  const info = JSON.parse(r.out);
+  assert(info.trustworthiness > 0.8, `trustworthiness ${info.trustworthiness}`);
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
 test('cli: bad input exits non-zero with one clear line', async () => {
   const cases: [string[], number, string][] = [
     [[], 2, 'missing command'],
@@ -144,6 +169,11 @@ test('cli: bad input exits non-zero with one clear line', async () => {
     [['stats', 'models/mnist_cnn.onnx', '--tensor', 'nope'], 1, "no initializer 'nope'"],
     [['stats', 'models/mnist_cnn.onnx', '--bins', 'x'], 2, '--bins wants a positive integer'],
     [['project', 'x.npy', '--method', 'isomap', '--out', 'y.npy'], 2, "unknown --method 'isomap'"],
+    [
+      ['project', 'x.npy', '--method', 'umap', '--perplexity', '5', '--out', 'y.npy'],
+      2,
+      '--perplexity is for tsne',
+    ],
     [
       ['run', 'models/mnist_cnn.onnx', '--input', 'README.md', '--out', '/tmp/y.npy'],
       1,
