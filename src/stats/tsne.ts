@@ -29,7 +29,7 @@ export const TSNE_EXACT_MAX_N = 4096;
  * Most neighbours per point of the kNN affinities: {@linkcode KNN_MAX_K} (64), so a perplexity
  * above 21 uses 64 neighbours rather than openTSNE's 3·perplexity.
  */
-export const TSNE_MAX_K = KNN_MAX_K;
+export const TSNE_MAX_K: number = KNN_MAX_K;
 
 /** Repulsion of {@linkcode tsne}: `exact` all pairs, or `grid` (FFT-interpolated field). */
 export type TsneMethod = 'exact' | 'grid';
