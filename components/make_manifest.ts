@@ -20,6 +20,8 @@ const ELEMENTS = [
   'histogram',
   'spectrum',
   'projector',
+  'surrogate',
+  'probes',
 ];
 
 interface Member {

@@ -12,6 +12,8 @@
  * | `<glass-histogram>` | a histogram (counts and edges), linear or log |
  * | `<glass-spectrum>` | singular values with stable and effective rank |
  * | `<glass-projector>` | a 2-D scatter of embeddings, up to millions of points |
+ * | `<glass-surrogate>` | a distilled surrogate: fidelity, templates or coefficients, tree rules |
+ * | `<glass-probes>` | probe accuracy by layer with random-model and control-task baselines |
  *
  * @example
  * ```html
@@ -34,3 +36,5 @@ export * from './weights.ts';
 export * from './histogram.ts';
 export * from './spectrum.ts';
 export * from './projector.ts';
+export * from './surrogate.ts';
+export * from './probes.ts';

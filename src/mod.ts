@@ -450,8 +450,8 @@ export {
   Head,
   type HeadOptions,
   initDense,
-  type LossKind,
   lossGradient,
+  type LossKind,
   type LossOptions,
   lossReference,
   Optimizer,
@@ -491,7 +491,7 @@ export {
   type ProbeReport,
   randomizedOnnx,
 } from './global/probe.ts';
-export { type TaskName, taskLabels, TASKS } from './global/tasks.ts';
+export { taskLabels, type TaskName, TASKS } from './global/tasks.ts';
 export {
   incompleteBeta,
   tcav,
