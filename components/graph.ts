@@ -128,6 +128,8 @@ export function findBlocks(nodes: readonly NodeStructure[]): Map<string, NodeStr
 
 const NODE_W = 132;
 const NODE_H = 36;
+/** The zoom from which node labels are drawn: a node ≥ 105 px wide, text ≥ 9 px. */
+const LABEL_SCALE = 0.8;
 const BLOCK_W = 168;
 const BLOCK_H = 48;
 
@@ -236,7 +238,8 @@ export class GlassGraph extends GlElement {
   line-height: 1.15; white-space: nowrap; color: #111; font-size: 11px; }
 .label b { display: block; font-weight: 600; }
 .legend { position: absolute; left: 6px; bottom: 6px; display: flex; flex-wrap: wrap;
-  gap: 2px 10px; max-width: 70%; pointer-events: none; }
+  gap: 2px 10px; max-width: 70%; pointer-events: none; padding: 3px 6px; border-radius: 4px;
+  background: color-mix(in srgb, var(--glass-bg, #fff) 88%, transparent); }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 3px; vertical-align: -1px; }
 progress { position: absolute; top: 6px; left: 6px; width: 200px; }
 `,
@@ -494,9 +497,10 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     if (!this.#view && this.#layout && this.width > 0) {
       const [x0, y0, x1, y1] = this.#layout.box;
       const fit = fitView([x0, y0, x1, y1], this.width, this.height, 16);
-      // Tall graphs: start at the top, readable, rather than a 10,000-node sliver.
-      if (fit.scale < 0.35) {
-        fit.scale = 0.35;
+      // Tall graphs: start at the top at a zoom where labels are drawn and readable,
+      // rather than a 10,000-node sliver.
+      if (fit.scale < LABEL_SCALE) {
+        fit.scale = LABEL_SCALE;
         fit.cy = y0 + (this.height / 2 - 16) / fit.scale;
       }
       this.#view = fit;
@@ -652,6 +656,16 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     return { name: g.name, op: g.op, params: 0 };
   }
 
+  /** Pans (keeping the zoom) so that the drawn node or block `name` is at the centre. */
+  centerOn(name: string): void {
+    const v = this.#ensureView();
+    const l = this.#layout;
+    const i = this.#visible.findIndex((g) => g.name === name);
+    if (!v || !l || i < 0) return;
+    this.#userView = true;
+    this.#setView({ ...v, cx: l.x[i], cy: l.y[i] });
+  }
+
   /** Selects the drawn node `i` (−1 clears) and fires `glass-select`. */
   selectIndex(i: number): void {
     this.selected = i >= 0 ? this.#visible[i].name : null;
@@ -754,7 +768,7 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
   #labels() {
     const v = this.#ensureView();
     const l = this.#layout;
-    if (!v || !l || v.scale * NODE_W < 70) return '';
+    if (!v || !l || v.scale < LABEL_SCALE) return '';
     const out = [];
     const hw = this.width / 2, hh = this.height / 2;
     for (let i = 0; i < this.#visible.length && out.length < 400; i++) {
@@ -768,12 +782,10 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
         : [shape ? `[${shape.join('×')}]` : '', g.params ? `${compact(g.params)} p` : '']
           .filter(Boolean).join(' · ');
       const name = g.members ? g.name : g.op;
+      const fontPx = Math.min(13, 11 * v.scale).toFixed(1);
       out.push(html`
         <div class="label" part="label"
-          style="left:${sx}px;top:${sy}px;font-size:${Math.min(
-            13,
-            11 * v.scale,
-          )}px"><b>${name}</b>${sub}</div>
+          style="left:${sx}px;top:${sy}px;font-size:${fontPx}px"><b>${name}</b>${sub}</div>
       `);
     }
     return out;

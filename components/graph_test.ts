@@ -158,6 +158,9 @@ test('graph: the shipped text transformer collapses its two /layers.N/ blocks', 
   assertEquals([...el.blocks.keys()].join(), '/layers.0,/layers.1');
   const collapsed = el.visibleNodes.length;
   assert(collapsed < s.nodes.length / 2, `${collapsed} drawn of ${s.nodes.length}`);
+  // The graph opens at the top at a readable zoom; bring the block into view.
+  el.centerOn('/layers.0');
+  await frames(2);
   const [x, y] = el.screenOf('/layers.0')!;
   assert(near(pixel(el, x, y), mod!.opColor('Block')), `block node drawn: ${pixel(el, x, y)}`);
   el.toggleBlock('/layers.0');

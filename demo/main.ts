@@ -1,5 +1,5 @@
 /**
- * The explorer page (placeholder until the components' gallery): acquires a device, runs each
+ * The explorer page (the components are in gallery.ts): acquires a device, runs each
  * engine kernel on seeded data and shows its largest deviation from the f64 CPU reference.
  *
  * @module

@@ -1,4 +1,5 @@
-// `npm start`: serves the explorer at http://localhost:8000/ with esbuild, rebuilding on change.
+// `npm start`: serves the explorer (/demo/) and the components' gallery (/demo/gallery.html) at
+// http://localhost:8000/ with esbuild, rebuilding on change.
 import * as esbuild from 'esbuild';
 import { common } from './build.mjs';
 
@@ -7,7 +8,7 @@ const port = Number(process.env.PORT ?? 8000);
 const host = process.env.HOST ?? '127.0.0.1';
 const context = await esbuild.context({
   ...common,
-  entryPoints: ['demo/main.ts'],
+  entryPoints: ['demo/main.ts', 'demo/gallery.ts'],
   outdir: 'demo/dist',
   logLevel: 'warning',
 });
@@ -15,4 +16,5 @@ await context.watch();
 // The repository root is served, so the page can fetch the bundled models under /models/.
 const { hosts, port: actual } = await context.serve({ servedir: '.', port, host });
 console.log(`glassbox explorer: http://${hosts[0]}:${actual}/demo/`);
+console.log(`glassbox gallery:  http://${hosts[0]}:${actual}/demo/gallery.html`);
 console.log('WebGPU needs Chrome/Edge 113+ (or Chromium with --enable-unsafe-webgpu on Linux).');
