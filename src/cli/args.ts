@@ -4,6 +4,7 @@
  * @module
  */
 
+import { createEngine, type Engine } from '../gpu/engine.ts';
 import { GlassboxError } from '../gpu/errors.ts';
 
 /** A usage error: wrong or missing arguments (exit code 2). */
@@ -72,4 +73,22 @@ export async function readFile(path: string, what: string): Promise<Uint8Array> 
   } catch (error) {
     throw new GlassboxError(`Cannot read ${what} '${path}': ${(error as Error).message}`);
   }
+}
+
+let lent: Engine | null = null;
+
+/**
+ * Makes every command run on `engine` (and not destroy it) until called again with null. For
+ * tests, which share one device: creating and destroying a device per command has been seen
+ * to corrupt wgpu's heap at process exit on lavapipe.
+ */
+export function lendEngine(engine: Engine | null): void {
+  lent = engine;
+}
+
+/** The engine a command runs on: the lent one, or a new one that disposing releases. */
+export async function commandEngine(): Promise<{ engine: Engine } & Disposable> {
+  if (lent) return { engine: lent, [Symbol.dispose]() {} };
+  const engine = await createEngine();
+  return { engine, [Symbol.dispose]: () => engine.destroy() };
 }

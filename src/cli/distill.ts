@@ -11,11 +11,10 @@
  * @module
  */
 
-import { createEngine } from '../gpu/engine.ts';
 import { readNpy } from '../io/npy.ts';
 import { type InputData, loadModel } from '../onnx/model.ts';
 import { distill, SURROGATE_KINDS, type SurrogateKind } from '../global/surrogate.ts';
-import { checkOptions, one, type Parsed, readFile, UsageError } from './args.ts';
+import { checkOptions, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
 
 /** Reads a data `.npy` for a model input: uint8 scaled to [0, 1], floats as f32, ints kept. */
 export async function readData(path: string): Promise<InputData & { scaled: boolean }> {
@@ -85,7 +84,8 @@ export async function commandDistill(p: Parsed): Promise<void> {
   if (seedText !== undefined && !/^\d+$/.test(seedText)) {
     throw new UsageError(`--seed wants an integer ≥ 0, got '${seedText}'`);
   }
-  using engine = await createEngine();
+  using session = await commandEngine();
+  const engine = session.engine;
   using model = loadModel(engine, await readFile(modelPath, 'model'));
   const s = await distill(model, data, {
     kind,

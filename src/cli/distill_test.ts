@@ -3,25 +3,9 @@ import { RUNNER, test } from '../../test/harness.ts';
 import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { readNpy, writeNpy } from '../io/npy.ts';
-import { main } from './main.ts';
+import { cli } from '../../test/cli.ts';
 
 const ignore = RUNNER === 'browser' ? 'the CLI runs under Deno' : false;
-
-/** Runs the CLI, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(' '));
-  console.error = (...a: unknown[]) => err.push(a.join(' '));
-  try {
-    return { code: await main(args), out: out.join('\n'), err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 /** The float initializers of an ONNX file by name. */
 function initializers(bytes: Uint8Array): Record<string, Float32Array> {

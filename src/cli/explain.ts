@@ -8,14 +8,13 @@
  * @module
  */
 
-import { createEngine } from '../gpu/engine.ts';
 import { GlassboxError } from '../gpu/errors.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { loadModel } from '../onnx/model.ts';
 import { explain, type ExplainOptions, type Method, METHODS } from '../explain/explain.ts';
 import { INTEGRATION_RULES, type IntegrationRule } from '../explain/quadrature.ts';
 import type { LrpRule } from '../explain/rules.ts';
-import { checkOptions, one, type Parsed, readFile, UsageError } from './args.ts';
+import { checkOptions, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
 
 const OPTIONS = [
   'input',
@@ -114,7 +113,8 @@ export async function commandExplain(p: Parsed): Promise<void> {
     batchSize: integer(p, 'batch-size'),
   };
   const array = readNpy(await readFile(inputPath, 'input'));
-  using engine = await createEngine();
+  using session = await commandEngine();
+  const engine = session.engine;
   using model = loadModel(engine, await readFile(modelPath, 'model'));
   if (model.inputs.length !== 1) {
     throw new GlassboxError(

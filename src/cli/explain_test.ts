@@ -1,24 +1,9 @@
 import { assert, assertArrayEquals, assertEquals, relativeL2 } from '../../test/assert.ts';
 import { RUNNER, test } from '../../test/harness.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
-import { main } from './main.ts';
+import { cli } from '../../test/cli.ts';
 
 const ignore = RUNNER === 'browser' ? 'the CLI runs under Deno' : false;
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(' '));
-  console.error = (...a: unknown[]) => err.push(a.join(' '));
-  try {
-    return { code: await main(args), out: out.join('\n'), err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 /** Example 0 of the MNIST gradient fixture, written to a temporary .npy. */
 async function mnistExample(dir: string): Promise<string> {

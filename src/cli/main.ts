@@ -19,7 +19,6 @@
  * @module
  */
 
-import { createEngine } from '../gpu/engine.ts';
 import { GlassboxError } from '../gpu/errors.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { type InputData, loadModel, run } from '../onnx/model.ts';
@@ -30,7 +29,15 @@ import { trustworthiness } from '../stats/trustworthiness.ts';
 import { tsne } from '../stats/tsne.ts';
 import { umap } from '../stats/umap.ts';
 import { type Tensor, tensor } from '../tensor.ts';
-import { checkOptions, one, parseArgs, type Parsed, readFile, UsageError } from './args.ts';
+import {
+  checkOptions,
+  commandEngine,
+  one,
+  parseArgs,
+  type Parsed,
+  readFile,
+  UsageError,
+} from './args.ts';
 import { commandExplain } from './explain.ts';
 import { commandDistill } from './distill.ts';
 import { commandProbe } from './probe.ts';
@@ -68,7 +75,8 @@ async function commandRun(p: Parsed): Promise<void> {
   const out = one(p, 'out', true)!;
   const inputSpecs = p.options.get('input') ?? [];
   if (inputSpecs.length === 0) throw new UsageError('missing --input');
-  using engine = await createEngine();
+  using session = await commandEngine();
+  const engine = session.engine;
   using model = loadModel(engine, await readFile(modelPath, 'model'));
   const inputs: Record<string, InputData> = {};
   for (const spec of inputSpecs) {
@@ -117,7 +125,8 @@ async function commandGraph(p: Parsed): Promise<void> {
     if (!name || !/^\d+$/.test(v ?? '')) throw new UsageError(`--dim wants NAME=N, got '${spec}'`);
     dimensions[name] = Number(v);
   }
-  using engine = await createEngine();
+  using session = await commandEngine();
+  const engine = session.engine;
   using model = loadModel(engine, await readFile(modelPath, 'model'), { dimensions });
   console.log(JSON.stringify(modelStructure(model, { dimensions }), null, 2));
 }
@@ -130,7 +139,8 @@ async function commandStats(p: Parsed): Promise<void> {
   if (binsText !== undefined && !/^\d+$/.test(binsText)) {
     throw new UsageError(`--bins wants a positive integer, got '${binsText}'`);
   }
-  using engine = await createEngine();
+  using session = await commandEngine();
+  const engine = session.engine;
   using model = loadModel(engine, await readFile(modelPath, 'model'));
   const names = p.options.get('tensor');
   const stats = await modelWeightStats(model, {
@@ -223,7 +233,8 @@ async function commandProject(p: Parsed): Promise<void> {
   const data = array.data instanceof Float32Array
     ? array.data
     : Float32Array.from(array.data, Number);
-  using engine = await createEngine();
+  using session = await commandEngine();
+  const engine = session.engine;
   using x = tensor(engine, data, array.shape);
   const dims = Number(dimsText);
   const report: Record<string, unknown> = { method, shape: array.shape, dims };

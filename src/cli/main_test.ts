@@ -1,25 +1,9 @@
 import { assert, assertArrayEquals, assertClose, assertEquals } from '../../test/assert.ts';
 import { RUNNER, test } from '../../test/harness.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
-import { main } from './main.ts';
+import { cli } from '../../test/cli.ts';
 
 const ignore = RUNNER === 'browser' ? 'the CLI runs under Deno' : false;
-
-/** Runs the CLI, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(' '));
-  console.error = (...a: unknown[]) => err.push(a.join(' '));
-  try {
-    return { code: await main(args), out: out.join('\n'), err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 test('cli run: writes the output as float32 .npy, matching PyTorch', async () => {
   const dir = await Deno.makeTempDir();

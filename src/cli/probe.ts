@@ -16,12 +16,11 @@
  * @module
  */
 
-import { createEngine } from '../gpu/engine.ts';
 import { loadModel } from '../onnx/model.ts';
 import { probeLayers } from '../global/probe.ts';
 import { randomizedOnnx } from '../global/probe.ts';
 import { taskLabels, TASKS } from '../global/tasks.ts';
-import { checkOptions, one, type Parsed, readFile, UsageError } from './args.ts';
+import { checkOptions, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
 import { positiveInt, readData, readLabels } from './distill.ts';
 
 /** Runs `glassbox probe`. */
@@ -77,7 +76,8 @@ export async function commandProbe(p: Parsed): Promise<void> {
     });
   }
   const modelBytes = await readFile(modelPath, 'model');
-  using engine = await createEngine();
+  using session = await commandEngine();
+  const engine = session.engine;
   using model = loadModel(engine, modelBytes);
   using randomModel = controls === 'all'
     ? loadModel(engine, randomizedOnnx(modelBytes, Number(seedText ?? 0)))
