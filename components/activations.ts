@@ -67,7 +67,8 @@ const CELL_GAP = 2;
  * min–max with `normalize="map"`, the default, or all over the layer's with `"shared"`), and
  * the hovered or focused map (`selected`) enlarged to the right with its range. Each cell is a
  * focusable DOM button over the canvas (`part="cell"`): arrow keys move between cells.
- * Arrays are replaced, not mutated.
+ * Arrays are replaced, not mutated. Its height follows from its width (square cells): size it by
+ * width, not height.
  *
  * @fires glass-hover - `detail`: {@linkcode ActivationsHoverDetail} when a map is hovered or focused.
  * @csspart canvas - the WebGL canvas (grid and enlarged map).

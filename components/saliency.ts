@@ -143,7 +143,8 @@ function prepareImage(
  * Shows an image with attribution maps over it, side by side, each through a colormap (a
  * diverging one for signed maps, a sequential one for magnitudes), clipped at a percentile of
  * the magnitudes, with a legend of values, a hover read-out and an optional deletion/insertion
- * curve. Arrays are replaced, not mutated (assign a new array to redraw).
+ * curve. Arrays are replaced, not mutated (assign a new array to redraw). Like an `<img>`, its
+ * height follows from its width and the image's aspect ratio: size it by width, not height.
  *
  * @fires glass-hover - `detail`: {@linkcode SaliencyHoverDetail}, or null when the pointer leaves.
  * @csspart canvas - the WebGL canvas with the maps.
