@@ -24,7 +24,7 @@ import { progressTracker } from './progress.ts';
 import { type IntegrationRule, quadrature } from './quadrature.ts';
 import type { LrpRule } from './rules.ts';
 import { type NoiseMethod, smoothGrad } from './smoothgrad.ts';
-import { resolveSubject, type Subject } from './subject.ts';
+import { resolveSubject, type Subject, subjectPlan } from './subject.ts';
 
 /** An attribution method, by its CLI name. */
 export type Method =
@@ -184,13 +184,7 @@ function chunkSize(subject: Subject, requested: number | undefined, total: numbe
     }
     return requested;
   }
-  const types = new Map(
-    Object.entries(subject.feeds).map(([n, f]) => {
-      const d = subject.model.inputs.find((v) => v.name === n)!;
-      return [n, { dtype: d.dtype ?? 'float32', shape: [...f.shape] }];
-    }),
-  );
-  const plan = subject.model.plan(types);
+  const plan = subjectPlan(subject);
   let perExample = 0;
   let largest = 0;
   for (const [name, t] of plan.infos) {

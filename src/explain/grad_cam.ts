@@ -14,7 +14,7 @@ import { reduce } from '../ops/reduce.ts';
 import { resizeBilinear } from '../ops/resize_bilinear.ts';
 import { unary } from '../ops/unary.ts';
 import { sizeOf, type Tensor } from '../tensor.ts';
-import { batchGradients, type Subject } from './subject.ts';
+import { batchGradients, type Subject, subjectPlan } from './subject.ts';
 
 /** The CAM methods. */
 export type CamMethod = 'grad-cam' | 'hires-cam';
@@ -32,13 +32,7 @@ export interface GradCamOptions {
  * the final convolution block, before flattening).
  */
 export function defaultCamLayer(subject: Subject): string {
-  const types = new Map(
-    Object.entries(subject.feeds).map(([n, f]) => {
-      const d = subject.model.inputs.find((v) => v.name === n)!;
-      return [n, { dtype: d.dtype ?? 'float32', shape: [...f.shape] }];
-    }),
-  );
-  const plan = subject.model.plan(types);
+  const plan = subjectPlan(subject);
   let best: string | undefined;
   for (const step of plan.steps) {
     step.node.outputs.forEach((name, i) => {

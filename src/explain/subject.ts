@@ -11,6 +11,7 @@ import { ArgumentError, ShapeError } from '../gpu/errors.ts';
 import type { BackwardRule } from '../graph/operator.ts';
 import { isFloat } from '../graph/ir.ts';
 import { backward, type BackwardResult } from '../grad/backward.ts';
+import type { Plan } from '../graph/plan.ts';
 import { execute, type InputData, type Model, prepareRun, run } from '../onnx/model.ts';
 import { binary } from '../ops/binary.ts';
 import { expand } from '../ops/expand.ts';
@@ -42,6 +43,22 @@ export interface Subject {
   siteRowShape: number[];
   /** Shape of one example of the explained input, batch axis included (1). */
   inputRowShape: number[];
+}
+
+/** The model's plan for host feeds (by input name, with their declared element types). */
+function planFor(model: Model, feeds: Record<string, InputData>): Plan {
+  const types = new Map(
+    Object.entries(feeds).map(([name, f]) => {
+      const d = model.inputs.find((v) => v.name === name)!;
+      return [name, { dtype: d.dtype ?? 'float32', shape: [...f.shape] }];
+    }),
+  );
+  return model.plan(types);
+}
+
+/** The plan a subject's model runs its whole batch with (cached by the model). */
+export function subjectPlan(subject: Subject): Plan {
+  return planFor(subject.model, subject.feeds);
 }
 
 /** Options that choose a subject. */
@@ -101,13 +118,7 @@ export function resolveSubject(
         `${model.outputs.map((o) => o.name).join(', ')})`,
     );
   }
-  const types = new Map(
-    Object.entries(feeds).map(([name, f]) => {
-      const d = model.inputs.find((v) => v.name === name)!;
-      return [name, { dtype: d.dtype ?? 'float32', shape: [...f.shape] }];
-    }),
-  );
-  const plan = model.plan(types);
+  const plan = planFor(model, feeds);
   const out = plan.infos.get(outputName)!;
   const classes = sizeOf(out.shape.slice(1));
   if (out.shape[0] !== batch) {
@@ -193,6 +204,24 @@ export function oneHot(
   return tensor(subject.model.engine, data, outputShape, { label: 'explain.seed' });
 }
 
+/**
+ * The backward seed for `targets` (one per output row): a one-hot row per example, or with
+ * `withOutput` the target's output value in its place (LRP's initial relevance).
+ */
+function targetSeed(
+  subject: Subject,
+  targets: readonly number[],
+  withOutput: boolean,
+): (value: (name: string) => Tensor) => Record<string, Tensor> {
+  return (value) => {
+    const out = value(subject.outputName);
+    const seed = oneHot(subject, targets, out.shape);
+    if (!withOutput) return { [subject.outputName]: seed };
+    using s = seed;
+    return { [subject.outputName]: binary(subject.model.engine, 'mul', s, out) };
+  };
+}
+
 /** Options for {@linkcode siteGradients}. */
 export interface SiteGradientOptions {
   /** Backward rules replacing the operators' own (guided backprop, LRP). */
@@ -235,13 +264,7 @@ export function siteGradients(
       overrides,
       rules: options.rules,
       keep: options.keep,
-      seed: (value) => {
-        const out = value(subject.outputName);
-        const seed = oneHot(subject, targets, out.shape);
-        if (!options.seedWithOutput) return { [subject.outputName]: seed };
-        using s = seed;
-        return { [subject.outputName]: binary(subject.model.engine, 'mul', s, out) };
-      },
+      seed: targetSeed(subject, targets, options.seedWithOutput ?? false),
     });
   } finally {
     for (const t of Object.values(feeds)) t.destroy();
@@ -258,19 +281,11 @@ export function batchGradients(
   targets: readonly number[],
   options: SiteGradientOptions = {},
 ): BackwardResult {
-  const engine = subject.model.engine;
-  const feeds: Record<string, Tensor | InputData> = { ...subject.feeds };
-  return backward(subject.model, feeds, {
+  return backward(subject.model, { ...subject.feeds }, {
     wrt: [options.wrt ?? subject.site],
     rules: options.rules,
     keep: options.keep,
-    seed: (value) => {
-      const out = value(subject.outputName);
-      const seed = oneHot(subject, targets, out.shape);
-      if (!options.seedWithOutput) return { [subject.outputName]: seed };
-      using s = seed;
-      return { [subject.outputName]: binary(engine, 'mul', s, out) };
-    },
+    seed: targetSeed(subject, targets, options.seedWithOutput ?? false),
   });
 }
 

@@ -6,8 +6,7 @@
  */
 
 import type { Engine } from '../gpu/engine.ts';
-import { binary, type BinaryOp } from '../ops/binary.ts';
-import { cast } from '../ops/cast.ts';
+import { binary } from '../ops/binary.ts';
 import { reduce } from '../ops/reduce.ts';
 import { empty, type Tensor, tensor } from '../tensor.ts';
 
@@ -41,16 +40,6 @@ export function scale(engine: Engine, t: Tensor, s: number): Tensor {
 /** A tensor of zeros. */
 export function zeros(engine: Engine, shape: readonly number[]): Tensor {
   return empty(engine, shape, { zero: true });
-}
-
-/** `a op b` with broadcasting (a new tensor). */
-export function op2(engine: Engine, op: BinaryOp, a: Tensor, b: Tensor): Tensor {
-  return binary(engine, op, a, b);
-}
-
-/** A 0/1 boolean (i32) tensor as f32. */
-export function maskToFloat(engine: Engine, mask: Tensor): Tensor {
-  return cast(engine, mask, 'f32');
 }
 
 /** Adds `b` into the gradient `a` (same shape), destroying both; returns the sum. */

@@ -99,10 +99,11 @@ function scaled(
   s: number,
 ): Tensor {
   if (s === 1) return t;
-  using k = tensor(ctx.engine, [s], []);
-  const out = binary(ctx.engine, 'mul', t, k);
-  t.destroy();
-  return out;
+  try {
+    return scale(ctx.engine, t, s);
+  } finally {
+    t.destroy();
+  }
 }
 
 function reduceAxes(ctx: OpContext): number[] | null {
