@@ -18,10 +18,13 @@ import {
   compact,
   cssColor,
   cssOf,
+  type Drag,
+  draggedView,
   emit,
   fitView,
   hostBackground,
   keyView,
+  localPoint,
   type Rgba,
   type View,
   zoomAt,
@@ -275,7 +278,7 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
   #gpu: { node: Buffer; flag: Buffer; edge: Buffer } | null = null;
   #commands: { nodes: DrawCommand; edges: DrawCommand } | null = null;
   #flags = new Float32Array(0);
-  #drag: { x: number; y: number; view: View; moved: boolean } | null = null;
+  #drag: Drag | null = null;
   /** Milliseconds the last layout took. */
   layoutMs = 0;
 
@@ -673,8 +676,7 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
   }
 
   #local(e: MouseEvent): [number, number] {
-    const r = (this.canvas ?? this).getBoundingClientRect();
-    return [e.clientX - r.left, e.clientY - r.top];
+    return localPoint(this.canvas ?? this, e);
   }
 
   #onPointerDown = (e: PointerEvent) => {
@@ -689,14 +691,10 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     const d = this.#drag;
     if (!d) return;
     const [x, y] = this.#local(e);
-    if (Math.abs(x - d.x) + Math.abs(y - d.y) > 3) d.moved = true;
-    if (!d.moved) return;
+    const next = draggedView(d, x, y);
+    if (!next) return;
     this.#userView = true;
-    this.#setView({
-      ...d.view,
-      cx: d.view.cx - (x - d.x) / d.view.scale,
-      cy: d.view.cy - (y - d.y) / d.view.scale,
-    });
+    this.#setView(next);
   };
 
   #onPointerUp = (e: PointerEvent) => {

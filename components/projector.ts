@@ -16,11 +16,14 @@ import {
   categorical,
   cssColor,
   cssOf,
+  type Drag,
+  draggedView,
   emit,
   fitView,
   fmt,
   hostBackground,
   keyView,
+  localPoint,
   type Rgba,
   type View,
   zoomAt,
@@ -225,7 +228,7 @@ progress { flex: 1; max-width: 240px; }
   #command: DrawCommand | null = null;
   #allocations = 0;
   #bufferN = 0;
-  #drag: { x: number; y: number; view: View; moved: boolean } | null = null;
+  #drag: Drag | null = null;
   #cache: PictureCache | null = null;
   #blitCommand: DrawCommand | null = null;
   #quickFrame = 0;
@@ -733,8 +736,7 @@ progress { flex: 1; max-width: 240px; }
   }
 
   #local(e: MouseEvent): [number, number] {
-    const r = (this.canvas ?? this).getBoundingClientRect();
-    return [e.clientX - r.left, e.clientY - r.top];
+    return localPoint(this.canvas ?? this, e);
   }
 
   #onPointerDown = (e: PointerEvent) => {
@@ -749,14 +751,10 @@ progress { flex: 1; max-width: 240px; }
     const [x, y] = this.#local(e);
     const d = this.#drag;
     if (d) {
-      if (Math.abs(x - d.x) + Math.abs(y - d.y) > 3) d.moved = true;
-      if (d.moved) {
+      const next = draggedView(d, x, y);
+      if (next) {
         this.#userView = true;
-        this.#view = {
-          ...d.view,
-          cx: d.view.cx - (x - d.x) / d.view.scale,
-          cy: d.view.cy - (y - d.y) / d.view.scale,
-        };
+        this.#view = next;
         this.#quickDraw();
         return;
       }

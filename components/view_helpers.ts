@@ -155,6 +155,38 @@ export interface View {
   scale: number;
 }
 
+/** A pan in progress: where the pointer went down (canvas pixels) and the view then. */
+export interface Drag {
+  /** Pointer x at the start. */
+  x: number;
+  /** Pointer y at the start. */
+  y: number;
+  /** The view at the start. */
+  view: View;
+  /** Whether the pointer has moved more than 3 px (then it is a pan, not a click). */
+  moved: boolean;
+}
+
+/** The pointer's position in `el`'s box (CSS pixels from its top left). */
+export function localPoint(el: Element, e: MouseEvent): [number, number] {
+  const r = el.getBoundingClientRect();
+  return [e.clientX - r.left, e.clientY - r.top];
+}
+
+/**
+ * The view a pan to (x, y) gives, or null while the pointer has moved 3 px or less (a click).
+ * Marks the drag as moved once it passes that.
+ */
+export function draggedView(d: Drag, x: number, y: number): View | null {
+  if (Math.abs(x - d.x) + Math.abs(y - d.y) > 3) d.moved = true;
+  if (!d.moved) return null;
+  return {
+    ...d.view,
+    cx: d.view.cx - (x - d.x) / d.view.scale,
+    cy: d.view.cy - (y - d.y) / d.view.scale,
+  };
+}
+
 /** The view that fits the box `[x0, y0, x1, y1]` into `width × height` with a margin. */
 export function fitView(
   box: [number, number, number, number],

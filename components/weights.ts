@@ -20,11 +20,14 @@ import { heatmapCommand, lutTexture, rgbaTexture } from './shared/heatmap.ts';
 import { isTensorLike, type TensorLike } from './shared/data.ts';
 import {
   BASE_CSS,
+  type Drag,
+  draggedView,
   emit,
   fitView,
   fmt,
   hostBackground,
   keyView,
+  localPoint,
   type View,
   zoomAt,
 } from './view_helpers.ts';
@@ -179,7 +182,7 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
     colors: Buffer;
     barCommand: DrawCommand;
   } | null = null;
-  #drag: { x: number; y: number; view: View; moved: boolean } | null = null;
+  #drag: Drag | null = null;
 
   constructor() {
     super();
@@ -544,8 +547,7 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
   }
 
   #local(e: MouseEvent): [number, number] {
-    const r = (this.canvas ?? this).getBoundingClientRect();
-    return [e.clientX - r.left, e.clientY - r.top];
+    return localPoint(this.canvas ?? this, e);
   }
 
   #onPointerDown = (e: PointerEvent) => {
@@ -560,14 +562,10 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
     const [x, y] = this.#local(e);
     const d = this.#drag;
     if (d) {
-      if (Math.abs(x - d.x) + Math.abs(y - d.y) > 3) d.moved = true;
-      if (d.moved) {
+      const next = draggedView(d, x, y);
+      if (next) {
         this.#userView = true;
-        this.#view = {
-          ...d.view,
-          cx: d.view.cx - (x - d.x) / d.view.scale,
-          cy: d.view.cy - (y - d.y) / d.view.scale,
-        };
+        this.#view = next;
         this.requestDraw();
         return;
       }
