@@ -17,11 +17,17 @@ import gather from '../shaders/nn/gather.wgsl' with { type: 'text' };
 import gatherBackward from '../shaders/nn/gather_backward.wgsl' with { type: 'text' };
 import layerNorm from '../shaders/nn/layer_norm.wgsl' with { type: 'text' };
 import layerNormBackward from '../shaders/nn/layer_norm_backward.wgsl' with { type: 'text' };
+import lpNorm from '../shaders/nn/lp_norm.wgsl' with { type: 'text' };
+import lrn from '../shaders/nn/lrn.wgsl' with { type: 'text' };
 import matmul from '../shaders/nn/matmul.wgsl' with { type: 'text' };
 import matmulVec4 from '../shaders/nn/matmul_vec4.wgsl' with { type: 'text' };
 import pool from '../shaders/nn/pool.wgsl' with { type: 'text' };
 import poolBackward from '../shaders/nn/pool_backward.wgsl' with { type: 'text' };
+import recurrent from '../shaders/nn/recurrent.wgsl' with { type: 'text' };
+import recurrentBackward from '../shaders/nn/recurrent_backward.wgsl' with { type: 'text' };
 import reduce from '../shaders/nn/reduce.wgsl' with { type: 'text' };
+import resize from '../shaders/nn/resize.wgsl' with { type: 'text' };
+import roundFloat from '../shaders/nn/round_float.wgsl' with { type: 'text' };
 import softmax from '../shaders/nn/softmax.wgsl' with { type: 'text' };
 import softmaxBackward from '../shaders/nn/softmax_backward.wgsl' with { type: 'text' };
 import stridedCopy from '../shaders/nn/strided_copy.wgsl' with { type: 'text' };
@@ -66,11 +72,17 @@ export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
   'nn/gather_backward.wgsl': gatherBackward,
   'nn/layer_norm.wgsl': layerNorm,
   'nn/layer_norm_backward.wgsl': layerNormBackward,
+  'nn/lp_norm.wgsl': lpNorm,
+  'nn/lrn.wgsl': lrn,
   'nn/matmul.wgsl': matmul,
   'nn/matmul_vec4.wgsl': matmulVec4,
   'nn/pool.wgsl': pool,
   'nn/pool_backward.wgsl': poolBackward,
+  'nn/recurrent.wgsl': recurrent,
+  'nn/recurrent_backward.wgsl': recurrentBackward,
   'nn/reduce.wgsl': reduce,
+  'nn/resize.wgsl': resize,
+  'nn/round_float.wgsl': roundFloat,
   'nn/softmax.wgsl': softmax,
   'nn/softmax_backward.wgsl': softmaxBackward,
   'nn/strided_copy.wgsl': stridedCopy,

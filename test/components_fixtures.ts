@@ -106,6 +106,7 @@ export function transformerStructure(layers: number): ModelStructure {
     totals: { params, flops: nodes.length * 1000, nodes: nodes.length, gpuNodes: nodes.length },
     opset: 17,
     producer: 'synthetic',
+    weights: { stored: [], dequantized: [], externalFiles: [], notes: [] },
   };
 }
 
@@ -128,5 +129,6 @@ export function convStructure(): ModelStructure {
     totals: { params: 9098, flops: 7000, nodes: 7, gpuNodes: 7 },
     opset: 17,
     producer: 'synthetic',
+    weights: { stored: [], dequantized: [], externalFiles: [], notes: [] },
   };
 }

@@ -12,9 +12,10 @@
  */
 
 import { readNpy } from '../io/npy.ts';
-import { type InputData, loadModel } from '../onnx/model.ts';
+import type { InputData } from '../onnx/model.ts';
 import { distill, SURROGATE_KINDS, type SurrogateKind } from '../global/surrogate.ts';
 import { checkOptions, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
+import { loadModelFile } from './model_file.ts';
 
 /** Reads a data `.npy` for a model input: uint8 scaled to [0, 1], floats as f32, ints kept. */
 export async function readData(path: string): Promise<InputData & { scaled: boolean }> {
@@ -86,7 +87,7 @@ export async function commandDistill(p: Parsed): Promise<void> {
   }
   using session = await commandEngine();
   const engine = session.engine;
-  using model = loadModel(engine, await readFile(modelPath, 'model'));
+  using model = await loadModelFile(engine, modelPath);
   const s = await distill(model, data, {
     kind,
     labels,

@@ -5,16 +5,26 @@
  * `--json` prints the metadata: method and resolved options, targets, predicted classes and
  * probabilities, the completeness delta of integrated gradients, the time taken.
  *
+ * Captum's conventions, where glassbox's defaults differ:
+ * - `--trapezoid-weights captum` with `--rule riemann_trapezoid`: Captum's weights, which sum to
+ *   (n−1)/n (default `exact`, summing to 1).
+ * - `--relu off` for grad-cam / hires-cam: no ReLU on the map (Captum's
+ *   `relu_attributions=False`; default `on`).
+ * - `--interpolate nearest|bilinear`: upsample the map to the input with that mode (Captum's
+ *   `LayerAttribution.interpolate`, default mode nearest); `--upsample` alone is bilinear.
+ * - Occlusion's `--border clip` (default, Captum's: a last window clipped at the border when the
+ *   stride does not divide size − window) or `skip` (full windows only).
+ *
  * @module
  */
 
 import { GlassboxError } from '../gpu/errors.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
-import { loadModel } from '../onnx/model.ts';
 import { explain, type ExplainOptions, type Method, METHODS } from '../explain/explain.ts';
 import { INTEGRATION_RULES, type IntegrationRule } from '../explain/quadrature.ts';
 import type { LrpRule } from '../explain/rules.ts';
 import { checkOptions, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
+import { loadModelFile } from './model_file.ts';
 
 const OPTIONS = [
   'input',
@@ -33,10 +43,24 @@ const OPTIONS = [
   'window',
   'stride',
   'fill',
+  'border',
+  'trapezoid-weights',
+  'relu',
+  'interpolate',
   'lrp-rule',
   'epsilon',
   'batch-size',
 ];
+
+/** One of `allowed`, or undefined when the option is absent. */
+function choice<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T | undefined {
+  const v = one(p, name, false);
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) {
+    throw new UsageError(`--${name} wants ${allowed.join(' or ')}, got '${v}'`);
+  }
+  return v as T;
+}
 
 function integer(p: Parsed, name: string, min = 1): number | undefined {
   const v = one(p, name, false);
@@ -86,6 +110,7 @@ export async function commandExplain(p: Parsed): Promise<void> {
   if (lrpRule !== undefined && !['epsilon', 'zplus', 'epsilon-plus'].includes(lrpRule)) {
     throw new UsageError(`--lrp-rule wants epsilon, zplus or epsilon-plus, got '${lrpRule}'`);
   }
+  const relu = choice(p, 'relu', ['on', 'off'] as const);
   const baselineText = one(p, 'baseline', false);
   let baseline: ExplainOptions['baseline'];
   if (baselineText === undefined || ['zeros', 'blur', 'uniform'].includes(baselineText)) {
@@ -103,11 +128,15 @@ export async function commandExplain(p: Parsed): Promise<void> {
     samples: integer(p, 'samples'),
     noise: number(p, 'noise'),
     seed: integer(p, 'seed', 0),
+    trapezoidWeights: choice(p, 'trapezoid-weights', ['exact', 'captum'] as const),
     layer: one(p, 'layer', false),
-    upsample: p.options.has('upsample'),
+    upsample: choice(p, 'interpolate', ['nearest', 'bilinear'] as const) ??
+      p.options.has('upsample'),
+    relu: relu === undefined ? undefined : relu === 'on',
     window: sizes(p, 'window'),
     stride: sizes(p, 'stride'),
     fill: number(p, 'fill'),
+    border: choice(p, 'border', ['clip', 'skip'] as const),
     lrpRule: lrpRule as LrpRule | undefined,
     epsilon: number(p, 'epsilon'),
     batchSize: integer(p, 'batch-size'),
@@ -115,7 +144,7 @@ export async function commandExplain(p: Parsed): Promise<void> {
   const array = readNpy(await readFile(inputPath, 'input'));
   using session = await commandEngine();
   const engine = session.engine;
-  using model = loadModel(engine, await readFile(modelPath, 'model'));
+  using model = await loadModelFile(engine, modelPath);
   if (model.inputs.length !== 1) {
     throw new GlassboxError(
       `Cannot explain '${modelPath}': it has ${model.inputs.length} inputs; explain takes one`,

@@ -85,6 +85,58 @@ test('cli explain grad-cam: layer shape, or the input shape with --upsample', as
   await Deno.remove(dir, { recursive: true });
 }, { ignore });
 
+test("cli explain: Captum's conventions by option reproduce Captum's maps", async () => {
+  const dir = await Deno.makeTempDir();
+  const base = [
+    'explain',
+    'models/mnist_cnn.onnx',
+    '--input',
+    'test/fixtures/captum/mnist_cnn_input.npy',
+  ];
+  const runs: [string, string[], string][] = [
+    [
+      'grad-cam',
+      ['--layer', '/relu2/Relu_output_0', '--relu', 'off', '--interpolate', 'bilinear'],
+      'grad_cam_bilinear',
+    ],
+    ['integrated-gradients', [
+      '--rule',
+      'riemann_trapezoid',
+      '--steps',
+      '16',
+      '--trapezoid-weights',
+      'captum',
+    ], 'ig_riemann_trapezoid'],
+    [
+      'occlusion',
+      ['--window', '5x5', '--stride', '3x3', '--border', 'clip'],
+      'occlusion_w5x5_s3x3',
+    ],
+  ];
+  for (const [method, options, fixture] of runs) {
+    const out = `${dir}/${fixture}.npy`;
+    const r = await cli([...base, '--method', method, ...options, '--out', out, '--json']);
+    assertEquals(r.code, 0, r.err.join('\n'));
+    const got = readNpy(await Deno.readFile(out));
+    const want = readNpy(await Deno.readFile(`test/fixtures/captum/mnist_cnn_${fixture}.npy`));
+    assertArrayEquals(got.shape, want.shape);
+    const err = relativeL2(got.data as Float32Array, want.data as Float32Array);
+    assert(err < 1e-4, `${method} ${options.join(' ')} differs from Captum by ${err}`);
+  }
+  const bad = await cli([
+    ...base,
+    '--method',
+    'occlusion',
+    '--border',
+    'wrap',
+    '--out',
+    `${dir}/x.npy`,
+  ]);
+  assertEquals(bad.code, 2);
+  assert(bad.err.join(' ').includes('--border wants clip or skip'), bad.err.join('\n'));
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
 test('cli explain: token ids give one attribution per token', async () => {
   const dir = await Deno.makeTempDir();
   const ids = readNpy(await Deno.readFile('models/data/text_test_ids.npy'));

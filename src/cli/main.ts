@@ -21,7 +21,7 @@
 
 import { GlassboxError } from '../gpu/errors.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
-import { type InputData, loadModel, run } from '../onnx/model.ts';
+import { type InputData, run } from '../onnx/model.ts';
 import { modelStructure } from '../onnx/structure.ts';
 import { modelWeightStats } from '../stats/model_stats.ts';
 import { pca } from '../stats/pca.ts';
@@ -39,6 +39,7 @@ import {
   UsageError,
 } from './args.ts';
 import { commandExplain } from './explain.ts';
+import { loadModelFile } from './model_file.ts';
 import { commandDistill } from './distill.ts';
 import { commandProbe } from './probe.ts';
 
@@ -52,12 +53,16 @@ const USAGE = `usage:
                    [--metric euclidean|cosine] [--perplexity P] --out OUT.npy [--json]
   glassbox explain MODEL.onnx --input X.npy --method METHOD --out OUT.npy [--target K]
                    [--steps N] [--rule gausslegendre|riemann_left|riemann_right|riemann_middle|
-                   riemann_trapezoid] [--baseline zeros|blur|uniform|FILE.npy] [--samples N]
-                   [--noise F] [--seed S] [--layer TENSOR] [--upsample] [--window W[xW]]
-                   [--stride S[xS]] [--fill V] [--lrp-rule epsilon|zplus|epsilon-plus]
-                   [--epsilon E] [--batch-size B] [--json]
+                   riemann_trapezoid] [--trapezoid-weights exact|captum]
+                   [--baseline zeros|blur|uniform|FILE.npy] [--samples N] [--noise F] [--seed S]
+                   [--layer TENSOR] [--upsample] [--interpolate nearest|bilinear] [--relu on|off]
+                   [--window W[xW]] [--stride S[xS]] [--border clip|skip] [--fill V]
+                   [--lrp-rule epsilon|zplus|epsilon-plus] [--epsilon E] [--batch-size B] [--json]
     methods: gradient, saliency, input-x-gradient, integrated-gradients, smoothgrad,
              smoothgrad-sq, vargrad, grad-cam, hires-cam, guided-backprop, lrp, occlusion
+    Captum's conventions: --trapezoid-weights captum (weights summing to (n-1)/n), --relu off
+    (Grad-CAM without the final ReLU), --interpolate nearest; --border clip (the default) adds
+    Captum's last occlusion window, clipped at the border, when the stride does not divide
   glassbox distill MODEL.onnx --data DATA.npy [--labels Y.npy] --kind linear|mlp|tree
                    --out SURROGATE.onnx [--hidden H] [--depth D] [--epochs E] [--seed S]
                    [--test-fraction F] [--temperature T] [--json]
@@ -77,7 +82,7 @@ async function commandRun(p: Parsed): Promise<void> {
   if (inputSpecs.length === 0) throw new UsageError('missing --input');
   using session = await commandEngine();
   const engine = session.engine;
-  using model = loadModel(engine, await readFile(modelPath, 'model'));
+  using model = await loadModelFile(engine, modelPath);
   const inputs: Record<string, InputData> = {};
   for (const spec of inputSpecs) {
     const eq = spec.indexOf('=');
@@ -127,7 +132,7 @@ async function commandGraph(p: Parsed): Promise<void> {
   }
   using session = await commandEngine();
   const engine = session.engine;
-  using model = loadModel(engine, await readFile(modelPath, 'model'), { dimensions });
+  using model = await loadModelFile(engine, modelPath, { dimensions });
   console.log(JSON.stringify(modelStructure(model, { dimensions }), null, 2));
 }
 
@@ -141,7 +146,7 @@ async function commandStats(p: Parsed): Promise<void> {
   }
   using session = await commandEngine();
   const engine = session.engine;
-  using model = loadModel(engine, await readFile(modelPath, 'model'));
+  using model = await loadModelFile(engine, modelPath);
   const names = p.options.get('tensor');
   const stats = await modelWeightStats(model, {
     names,

@@ -133,6 +133,13 @@ export function baselineFor(
       return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
     }
     case 'blur': {
+      if (rowShape.length < 3) {
+        throw new ArgumentError(
+          `Cannot use the blur baseline: an example of shape [${rowShape.slice(1)}] has no ` +
+            'spatial axes to blur along (it needs [N, C, ...spatial]); use zeros, uniform or ' +
+            'an array of values',
+        );
+      }
       const side = Math.min(...(rowShape.length >= 3 ? rowShape.slice(-2) : rowShape.slice(-1)));
       const sigma = options.blurSigma ?? Math.max(1, side / 8);
       if (!(sigma > 0)) throw new ArgumentError(`Cannot blur: sigma must be > 0, got ${sigma}`);

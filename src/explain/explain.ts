@@ -16,12 +16,12 @@ import { reduce } from '../ops/reduce.ts';
 import { unary } from '../ops/unary.ts';
 import { sizeOf, type Tensor } from '../tensor.ts';
 import type { Baseline } from './baseline.ts';
-import { type CamMethod, gradCam } from './grad_cam.ts';
+import { type CamInterpolation, type CamMethod, gradCam } from './grad_cam.ts';
 import { gradientAttribution, type GradientMethod } from './gradient.ts';
 import { integratedGradients } from './integrated_gradients.ts';
-import { occlusion, planOcclusion } from './occlusion.ts';
+import { occlusion, type OcclusionBorder, planOcclusion } from './occlusion.ts';
 import { progressTracker } from './progress.ts';
-import { type IntegrationRule, quadrature } from './quadrature.ts';
+import { type IntegrationRule, quadrature, type TrapezoidWeights } from './quadrature.ts';
 import type { LrpRule } from './rules.ts';
 import { type NoiseMethod, smoothGrad } from './smoothgrad.ts';
 import { resolveSubject, type Subject, subjectPlan } from './subject.ts';
@@ -67,6 +67,11 @@ export interface ExplainOptions {
   steps?: number;
   /** Integrated gradients: integration rule (default `gausslegendre`). */
   rule?: IntegrationRule;
+  /**
+   * Integrated gradients, `riemann_trapezoid`: `exact` weights (default; the trapezoid rule,
+   * summing to 1) or `captum` (Captum's, summing to (n−1)/n, which scales the map by (n−1)/n).
+   */
+  trapezoidWeights?: TrapezoidWeights;
   /** Integrated gradients: baseline (default zeros; token inputs: the zero embedding). */
   baseline?: Baseline;
   /** SmoothGrad family: noisy samples (default 50). */
@@ -77,16 +82,30 @@ export interface ExplainOptions {
   seed?: number;
   /** σ in pixels of a blur baseline. */
   blurSigma?: number;
-  /** Grad-CAM: the layer (tensor name; default the last spatial activation). */
+  /**
+   * Grad-CAM: the layer (tensor name). Default: the last convolutional feature map, or for a
+   * vision transformer the patch tokens entering its last attention (laid out on the patch grid,
+   * the class token dropped). A layer with no spatial reading is refused.
+   */
   layer?: string;
-  /** Grad-CAM: resample to the input's shape. */
-  upsample?: boolean;
+  /**
+   * Grad-CAM: resample to the input's shape — `true`/`'bilinear'` or `'nearest'` (Captum's
+   * `LayerAttribution.interpolate` default). Default: the layer's own grid.
+   */
+  upsample?: boolean | CamInterpolation;
+  /** Grad-CAM: ReLU on the map (default true; Captum's `relu_attributions` default is false). */
+  relu?: boolean;
   /** Occlusion: window per spatial axis. */
   window?: number | readonly number[];
   /** Occlusion: stride per spatial axis (default the window). */
   stride?: number | readonly number[];
   /** Occlusion: fill value (token inputs: a token id; default 0). */
   fill?: number;
+  /**
+   * Occlusion: when the stride does not divide (size − window), `clip` (default, Captum's) adds
+   * a last window clipped at the border; `skip` leaves the strip with fewer windows or none.
+   */
+  border?: OcclusionBorder;
   /** LRP: rule for the linear layers (default `epsilon`). */
   lrpRule?: LrpRule;
   /** LRP: ε of the ε rule (default 1e-6). */
@@ -285,11 +304,13 @@ export async function explain(
     case 'integrated-gradients': {
       const steps = options.steps ?? 50;
       const rule = options.rule ?? 'gausslegendre';
-      quadrature(rule, steps); // validates
+      const trapezoidWeights = options.trapezoidWeights ?? 'exact';
+      quadrature(rule, steps, { trapezoidWeights }); // validates
       const baseline = options.baseline ?? 'zeros';
       Object.assign(resolved, {
         steps,
         rule,
+        ...(rule === 'riemann_trapezoid' ? { trapezoidWeights } : {}),
         baseline: typeof baseline === 'string' ? baseline : 'given',
       });
       const chunk = chunkSize(subject, options.batchSize, steps);
@@ -297,7 +318,7 @@ export async function explain(
       const r = await integratedGradients(
         subject,
         targets,
-        { ...options, steps, rule, baseline },
+        { ...options, steps, rule, baseline, trapezoidWeights },
         chunk,
         perUnit(steps),
       );
@@ -320,7 +341,11 @@ export async function explain(
       const r = gradCam(subject, method, targets, options);
       attribution = r.attribution;
       site = r.layer;
-      Object.assign(resolved, { layer: r.layer, upsample: options.upsample ?? false });
+      Object.assign(resolved, {
+        layer: r.layer,
+        upsample: options.upsample === true ? 'bilinear' : options.upsample ?? false,
+        relu: options.relu ?? true,
+      });
       break;
     }
     case 'occlusion': {
@@ -328,6 +353,7 @@ export async function explain(
       Object.assign(resolved, {
         window: plan.window,
         stride: plan.stride,
+        border: plan.border,
         fill: options.fill ?? 0,
       });
       const chunk = chunkSize(subject, options.batchSize, plan.starts.length);

@@ -1,14 +1,17 @@
 // Properties of the attribution methods on the shipped models, in both runners. The
 // comparisons with PyTorch's maps are in test/attributions_test.ts.
-import { assert, assertClose, assertRejects } from '../../test/assert.ts';
+import { assert, assertClose, assertRejects, assertThrows } from '../../test/assert.ts';
 import { loadBytes, loadNpy } from '../../test/files.ts';
-import { sharedEngine, testGpu } from '../../test/harness.ts';
+import { sharedEngine, test, testGpu } from '../../test/harness.ts';
 import { ArgumentError } from '../gpu/errors.ts';
 import { loadModel, type Model, run } from '../onnx/model.ts';
 import type { Engine } from '../gpu/engine.ts';
 import { explain } from './explain.ts';
 import { deletionInsertion, maxSensitivity, spearman } from './metrics.ts';
+import { baselineFor } from './baseline.ts';
+import { interpolationMatrix } from './grad_cam.ts';
 import { planOcclusion } from './occlusion.ts';
+import { separateBiases } from './rules.ts';
 
 const getEngine = sharedEngine();
 
@@ -353,5 +356,214 @@ testGpu(
       `IxG sensitivity ${moving.maxAbsolute}`,
     );
     assert(moving.values.length === 10, 'ten perturbations by default');
+  },
+);
+
+/** A small conv net whose biases are separate Add nodes (bias first in one of them). */
+async function separateBiasModel(engine: Engine): Promise<Model> {
+  const { buildModel } = await import('../../test/onnx_builder.ts');
+  const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(k * i + 1));
+  return loadModel(
+    engine,
+    buildModel({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'cw'], outputs: ['c'], ints: { pads: [1, 1, 1, 1] } },
+        { op: 'Add', inputs: ['cb', 'c'], outputs: ['cz'] },
+        { op: 'Relu', inputs: ['cz'], outputs: ['a'] },
+        {
+          op: 'AveragePool',
+          inputs: ['a'],
+          outputs: ['p'],
+          ints: { kernel_shape: [2, 2], strides: [2, 2] },
+        },
+        { op: 'Reshape', inputs: ['p', 'rows'], outputs: ['t'] },
+        { op: 'Add', inputs: ['t', 'pos'], outputs: ['tp'] },
+        { op: 'MatMul', inputs: ['tp', 'w'], outputs: ['m'] },
+        { op: 'Add', inputs: ['m', 'b'], outputs: ['mz'] },
+        { op: 'Relu', inputs: ['mz'], outputs: ['h'] },
+        { op: 'Reshape', inputs: ['h', 'grid'], outputs: ['h4'] },
+        { op: 'GlobalAveragePool', inputs: ['h4'], outputs: ['g'] },
+        { op: 'Reshape', inputs: ['g', 'flat'], outputs: ['y0'] },
+        { op: 'Gemm', inputs: ['y0', 'fw', 'fb'], outputs: ['y'], ints: { transB: 1 } },
+      ],
+      inputs: [{ name: 'x', shape: [1, 1, 6, 6] }],
+      outputs: [{ name: 'y', shape: [1, 3] }],
+      initializers: [
+        { name: 'cw', dims: [2, 1, 3, 3], float: wave(18, 0.7) },
+        { name: 'cb', dims: [2, 1, 1], float: [0.3, -0.2] },
+        { name: 'rows', dims: [3], int64: [1, 2, 9] },
+        // Zeros, so that LRP = input × gradient still holds through it; its shape is the point.
+        { name: 'pos', dims: [1, 2, 9], float: new Array(18).fill(0) },
+        { name: 'w', dims: [9, 4], float: wave(36, 0.9) },
+        { name: 'b', dims: [4], float: [0.1, -0.3, 0.2, 0.05] },
+        { name: 'grid', dims: [4], int64: [1, 2, 2, 2] },
+        { name: 'flat', dims: [2], int64: [1, 2] },
+        { name: 'fw', dims: [3, 2], float: wave(6, 2.1) },
+        { name: 'fb', dims: [3], float: [0.2, -0.1, 0.4] },
+      ],
+    }),
+  );
+}
+
+testGpu(
+  'LRP: a bias in its own Add counts in z, and average pooling shares relevance by value',
+  getEngine,
+  async (engine) => {
+    using model = await separateBiasModel(engine);
+    const plan = model.plan(new Map([['x', { dtype: 'float32', shape: [1, 1, 6, 6] }]]));
+    // Conv + Add(bias [2, 1, 1]) and MatMul + Add(bias [4]) are layers with a bias; the Add of a
+    // [1, 2, 9] table (a positional embedding) is not a bias: it varies along the rows.
+    const biases = separateBiases(plan);
+    assert(
+      [...biases].map(([k, v]) => `${k}:${v}`).join() === 'c:cb,m:b',
+      `separate biases ${[...biases]}`,
+    );
+    // On a ReLU network LRP-ε with ε → 0 and z with every bias is input × gradient; before the
+    // bias fusion and the pooling rule it was not (the MatMul's z lacked b, the pools passed R/k
+    // to ReLU-dead inputs).
+    const x = {
+      data: Float32Array.from({ length: 36 }, (_, i) => Math.cos(0.37 * i)),
+      shape: [1, 1, 6, 6],
+    };
+    const ixg = await read(await explain(model, x, { method: 'input-x-gradient' }));
+    const lrp = await read(await explain(model, x, { method: 'lrp', epsilon: 1e-9 }));
+    assertClose(lrp, ixg, { atol: 1e-6, rtol: 1e-4 });
+    assert(ixg.some((v) => Math.abs(v) > 1e-3), 'the test input gives a non-trivial map');
+  },
+);
+
+test(
+  "occlusion covers the border with Captum's clipped windows by default",
+  () => {
+    const clip = planOcclusion([1, 1, 28, 28], { window: 5, stride: 3 });
+    // ⌈(28 − 5) / 3⌉ + 1 = 9 starts per axis: 0, 3, …, 24; the last window covers 24..27 only.
+    assert(clip.border === 'clip' && clip.starts.length === 81, `${clip.starts.length} windows`);
+    assert(clip.starts.at(-1)!.join() === '24,24', `last start ${clip.starts.at(-1)}`);
+    assert(clip.counts.every((c) => c >= 1), 'a position no window covers');
+    const skip = planOcclusion([1, 1, 28, 28], { window: 5, stride: 3, border: 'skip' });
+    assert(skip.starts.length === 64, `${skip.starts.length} full windows`);
+    assert(
+      skip.counts[27 * 28 + 27] === 0 && skip.counts[25 * 28 + 25] === 1,
+      'border strip counts',
+    );
+    // Dividing strides: both modes give the same windows.
+    const even = planOcclusion([1, 1, 28, 28], { window: 4, stride: 4 });
+    assert(even.starts.length === 49, `${even.starts.length} windows`);
+    assertThrows(
+      () => planOcclusion([1, 1, 28, 28], { window: 4, border: 'wrap' as 'clip' }),
+      ArgumentError,
+      'border',
+    );
+    assertThrows(() => planOcclusion([1], { window: 1 }), ArgumentError, 'no axis');
+  },
+);
+
+testGpu(
+  'methods refuse what they cannot explain, with a sentence that names a better choice',
+  getEngine,
+  async (engine) => {
+    const { model, x } = await mnist(engine);
+    using _ = model;
+    // A dense layer has no spatial axes: Grad-CAM names the default layer instead.
+    await assertRejects(
+      () => explain(model, one(x), { method: 'grad-cam', layer: '/fc1/Gemm_output_0' }),
+      ArgumentError,
+      "the default layer is '/pool2/MaxPool_output_0'",
+    );
+    await assertRejects(
+      () => explain(model, one(x), { method: 'grad-cam', upsample: 'cubic' as 'nearest' }),
+      ArgumentError,
+      'upsample must be',
+    );
+    using text = loadModel(engine, await loadBytes('models/text_transformer.onnx'));
+    const ids = await loadNpy('models/data/text_test_ids.npy');
+    const row = { data: (ids.data as BigInt64Array).slice(0, 64), shape: [1, 64] };
+    // A text transformer's [1, 64, 32] tensors are token sequences, not feature maps.
+    await assertRejects(
+      () => explain(text, row, { method: 'grad-cam' }),
+      ArgumentError,
+      'for token inputs use integrated-gradients',
+    );
+    await assertRejects(
+      () => explain(text, row, { method: 'occlusion', window: 1, fill: 1_000_000 }),
+      ArgumentError,
+      'outside the embedding table',
+    );
+    await assertRejects(
+      () => explain(text, row, { method: 'integrated-gradients', steps: 4, baseline: 'blur' }),
+      ArgumentError,
+      'mix',
+    );
+    assertThrows(
+      () => baselineFor('blur', [1, 2, 3], [1, 3]),
+      ArgumentError,
+      'no spatial axes',
+    );
+  },
+);
+
+testGpu(
+  "grad-cam on a 1-D signal: the layer's axis, resampled as F.interpolate does",
+  getEngine,
+  async (engine) => {
+    // PyTorch's F.interpolate(align_corners=False): linear 2 → 4 is x0, ¾x0 + ¼x1, ¼x0 + ¾x1, x1;
+    // nearest 3 → 5 reads ⌊o · 3/5⌋ = 0, 0, 1, 1, 2.
+    assertClose(interpolationMatrix(2, 4, 'bilinear'), [1, 0, 0.75, 0.25, 0.25, 0.75, 0, 1], {
+      atol: 0,
+    });
+    assertClose(
+      interpolationMatrix(3, 5, 'nearest'),
+      [1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1],
+      { atol: 0 },
+    );
+    const { buildModel } = await import('../../test/onnx_builder.ts');
+    const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(k * i + 1));
+    using model = loadModel(
+      engine,
+      buildModel({
+        nodes: [
+          { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], ints: { pads: [1, 1] } },
+          { op: 'Relu', inputs: ['c'], outputs: ['a'] },
+          {
+            op: 'MaxPool',
+            inputs: ['a'],
+            outputs: ['p'],
+            ints: { kernel_shape: [2], strides: [2] },
+          },
+          { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
+          { op: 'Gemm', inputs: ['f', 'fw'], outputs: ['y'], ints: { transB: 1 } },
+        ],
+        inputs: [{ name: 'x', shape: [1, 2, 8] }],
+        outputs: [{ name: 'y', shape: [1, 2] }],
+        initializers: [
+          { name: 'w', dims: [3, 2, 3], float: wave(18, 0.8) },
+          { name: 'b', dims: [3], float: [0.1, 0.2, -0.1] },
+          { name: 'fw', dims: [2, 12], float: wave(24, 1.7) },
+        ],
+      }),
+    );
+    const x = {
+      data: Float32Array.from({ length: 16 }, (_, i) => Math.cos(0.5 * i)),
+      shape: [1, 2, 8],
+    };
+    const e = await explain(model, x, { method: 'grad-cam', relu: false });
+    assert(
+      e.site === 'p' && e.attribution.shape.join() === '1,4',
+      `${e.site} [${e.attribution.shape}]`,
+    );
+    const cam = await read(e);
+    assert(cam.some((v) => v !== 0), 'a zero map');
+    for (const mode of ['bilinear', 'nearest'] as const) {
+      const up = await explain(model, x, { method: 'grad-cam', relu: false, upsample: mode });
+      assert(up.attribution.shape.join() === '1,2,8', `upsampled [${up.attribution.shape}]`);
+      const got = await read(up);
+      const m = interpolationMatrix(4, 8, mode);
+      const want = Array.from({ length: 16 }, (_, i) => {
+        let s = 0;
+        for (let k = 0; k < 4; k++) s += m[(i % 8) * 4 + k] * cam[k];
+        return s;
+      });
+      assertClose(got, want, { atol: 1e-6, rtol: 1e-5 }, mode);
+    }
   },
 );

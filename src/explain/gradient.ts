@@ -11,7 +11,7 @@ import { binary } from '../ops/binary.ts';
 import { unary } from '../ops/unary.ts';
 import type { Tensor } from '../tensor.ts';
 import { GUIDED_BACKPROP_RULES, type LrpOptions, lrpRules } from './rules.ts';
-import { batchGradients, type Subject } from './subject.ts';
+import { batchGradients, type Subject, subjectPlan } from './subject.ts';
 
 /** The methods computed from one backward pass. */
 export type GradientMethod =
@@ -34,9 +34,11 @@ export function gradientAttribution(
   const engine = subject.model.engine;
   const lrp = method === 'lrp';
   const needsInput = method === 'input-x-gradient';
+  const plan = subjectPlan(subject);
+  const graph = { plan, constant: (name: string) => subject.model.constantTensor(plan, name) };
   const result = batchGradients(subject, targets, {
     rules: lrp
-      ? lrpRules(options)
+      ? lrpRules({ ...options, graph })
       : method === 'guided-backprop'
       ? GUIDED_BACKPROP_RULES
       : undefined,

@@ -8,13 +8,14 @@
  * @module
  */
 
+import { ArgumentError } from '../gpu/errors.ts';
 import { accumulate } from '../grad/util.ts';
 import { binary } from '../ops/binary.ts';
 import { concat } from '../ops/concat.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import { type Baseline, baselineFor } from './baseline.ts';
 import type { Progress } from './progress.ts';
-import { type IntegrationRule, quadrature } from './quadrature.ts';
+import { type IntegrationRule, quadrature, type TrapezoidWeights } from './quadrature.ts';
 import {
   selectTargets,
   siteGradients,
@@ -30,6 +31,11 @@ export interface IntegratedGradientsOptions {
   steps?: number;
   /** Integration rule (default `gausslegendre`, as Captum). */
   rule?: IntegrationRule;
+  /**
+   * Weights of `riemann_trapezoid`: `exact` (default; they sum to 1) or `captum` (Captum's,
+   * summing to (n−1)/n: the map is (n−1)/n of the exact rule's).
+   */
+  trapezoidWeights?: TrapezoidWeights;
   /** Baseline (default zeros; for token inputs the zero embedding). */
   baseline?: Baseline;
   /** Path points per forward/backward (default: as many as fit the memory budget). */
@@ -62,8 +68,17 @@ export async function integratedGradients(
   progress: Progress,
 ): Promise<PathResult> {
   const engine = subject.model.engine;
-  const { alphas, weights } = quadrature(options.rule ?? 'gausslegendre', options.steps ?? 50);
+  const { alphas, weights } = quadrature(options.rule ?? 'gausslegendre', options.steps ?? 50, {
+    trapezoidWeights: options.trapezoidWeights,
+  });
   const steps = alphas.length;
+  if (options.baseline === 'blur' && subject.embedding) {
+    throw new ArgumentError(
+      `Cannot use the blur baseline at the token embedding '${subject.site}': blurring would mix ` +
+        'neighbouring tokens and embedding dimensions as if they were pixels; use zeros (the ' +
+        "zero embedding) or an array of values (e.g. a padding token's embedding)",
+    );
+  }
   const rows: Tensor[] = [];
   const ends: Tensor[] = [];
   try {

@@ -5,6 +5,15 @@
  * inputs the window covers tokens, replaced by a fill token id. All windows run as batched
  * forwards; the credit is accumulated by matrix products on the GPU.
  *
+ * Window starts are 0, s, 2s, … along each axis. When the stride s does not divide
+ * (size − window), the last full window leaves a border strip; by default (`border: 'clip'`, as
+ * Captum's `Occlusion`) one more window starts at the next multiple of s and is clipped at the
+ * border, so every position is covered. `border: 'skip'` keeps only full windows: the strip is
+ * covered by fewer windows or none (attribution 0 there).
+ *
+ * Which axes are spatial: an input [N, C, ...spatial] (rank ≥ 3) slides over its spatial axes with
+ * the channels whole; [N, F] (tabular rows, token ids) slides over F.
+ *
  * @module
  */
 
@@ -17,7 +26,14 @@ import { expand } from '../ops/expand.ts';
 import { matmul } from '../ops/matmul.ts';
 import { sizeOf, type Tensor, tensor } from '../tensor.ts';
 import type { Progress } from './progress.ts';
-import { rowOf, selectTargets, siteOutputs, type Subject, tiledRow } from './subject.ts';
+import {
+  rowOf,
+  selectTargets,
+  siteOutputs,
+  type Subject,
+  subjectPlan,
+  tiledRow,
+} from './subject.ts';
 
 /** Options of {@linkcode occlusion}. */
 export interface OcclusionOptions {
@@ -27,7 +43,15 @@ export interface OcclusionOptions {
   stride?: number | readonly number[];
   /** Value that replaces occluded inputs (token inputs: a token id; default 0). */
   fill?: number;
+  /**
+   * When the stride does not divide (size − window): `clip` (default, Captum's) adds a last
+   * window clipped at the border; `skip` leaves the border strip with fewer windows or none.
+   */
+  border?: OcclusionBorder;
 }
+
+/** How occlusion treats the strip a stride leaves at the border. */
+export type OcclusionBorder = 'clip' | 'skip';
 
 /** The occlusion geometry of an input row shape. */
 export interface OcclusionPlan {
@@ -39,7 +63,9 @@ export interface OcclusionPlan {
   window: number[];
   /** Stride per axis. */
   stride: number[];
-  /** Window start coordinates. */
+  /** How the border strip is treated. */
+  border: OcclusionBorder;
+  /** Window start coordinates (a clipped window's may leave less than a window before the end). */
   starts: number[][];
   /** Windows covering each spatial position. */
   counts: Float64Array;
@@ -62,11 +88,28 @@ function perAxis(
   return list;
 }
 
-/** Resolves windows over a row shape ([1, C, ...spatial] or [1, F] / [1, T]). */
+/**
+ * Resolves windows over a row shape ([1, C, ...spatial] or [1, F] / [1, T]).
+ *
+ * @throws {ArgumentError} for a row without features, windows larger than their axis, bad
+ *   strides or an unknown border mode.
+ */
 export function planOcclusion(
   rowShape: readonly number[],
   options: OcclusionOptions,
 ): OcclusionPlan {
+  if (rowShape.length < 2 || sizeOf(rowShape) === 0) {
+    throw new ArgumentError(
+      `Cannot run occlusion: an example of shape [${rowShape.slice(1)}] has no axis to slide a ` +
+        'window along; it needs [N, F] features or tokens, or an [N, C, ...spatial] image',
+    );
+  }
+  const border = options.border ?? 'clip';
+  if (border !== 'clip' && border !== 'skip') {
+    throw new ArgumentError(
+      `Cannot run occlusion: border must be 'clip' or 'skip', got '${border}'`,
+    );
+  }
   const axes = rowShape.length >= 3 ? rowShape.slice(2).map((_, i) => i + 2) : [1];
   const dims = axes.map((a) => rowShape[a]);
   const window = perAxis(options.window, axes.length, 'window') ??
@@ -80,18 +123,31 @@ export function planOcclusion(
     }
   });
   const perAxisStarts = dims.map((d, i) => {
-    const s: number[] = [];
-    for (let at = 0; at + window[i] <= d; at += stride[i]) s.push(at);
-    return s;
+    // Captum's shift count: ⌈(d − w) / s⌉ + 1 windows, the last clipped at the border.
+    const count = border === 'clip'
+      ? Math.ceil((d - window[i]) / stride[i]) + 1
+      : Math.floor((d - window[i]) / stride[i]) + 1;
+    return Array.from({ length: count }, (_, k) => k * stride[i]);
   });
   let starts: number[][] = [[]];
   for (const list of perAxisStarts) starts = starts.flatMap((p) => list.map((s) => [...p, s]));
-  const geometry = { axes, dims, window, stride, starts, counts: new Float64Array(sizeOf(dims)) };
+  const geometry = {
+    axes,
+    dims,
+    window,
+    stride,
+    border,
+    starts,
+    counts: new Float64Array(sizeOf(dims)),
+  };
   for (const s of starts) forEachCovered(geometry, s, (o) => geometry.counts[o]++);
   return geometry;
 }
 
-/** Calls `fn` with the offset (in the spatial plane) of every position a window covers. */
+/**
+ * Calls `fn` with the offset (in the spatial plane) of every position a window covers (a window
+ * that starts less than its size before the end is clipped there).
+ */
 export function forEachCovered(
   plan: OcclusionPlan,
   start: readonly number[],
@@ -101,7 +157,7 @@ export function forEachCovered(
   const strides = dims.map((_, i) => sizeOf(dims.slice(i + 1)));
   const rec = (axis: number, offset: number) => {
     if (axis === dims.length) return fn(offset);
-    for (let k = 0; k < window[axis]; k++) {
+    for (let k = 0; k < window[axis] && start[axis] + k < dims[axis]; k++) {
       rec(axis + 1, offset + (start[axis] + k) * strides[axis]);
     }
   };
@@ -126,6 +182,16 @@ export async function occlusion(
         subject.embedding ? 'a token id' : 'a finite number'
       }, got ${fill}`,
     );
+  }
+  if (subject.embedding) {
+    const gather = subjectPlan(subject).steps.find((s) => s.node.outputs[0] === subject.site);
+    const vocabulary = gather?.infos[0]?.shape[0];
+    if (vocabulary !== undefined && (fill < 0 || fill >= vocabulary)) {
+      throw new ArgumentError(
+        `Cannot run occlusion: fill token ${fill} is outside the embedding table of ` +
+          `${vocabulary} rows (0..${vocabulary - 1}); pass a padding or unknown-token id`,
+      );
+    }
   }
   const plane = sizeOf(plan.dims);
   const windows = plan.starts.length;

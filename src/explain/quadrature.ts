@@ -1,7 +1,11 @@
 /**
  * Integration rules for path methods (integrated gradients): points α ∈ [0, 1] along the path
- * and their weights, as Captum defines them (`riemann_left`, `riemann_right`, `riemann_middle`,
- * `riemann_trapezoid`, `gausslegendre`).
+ * and their weights, under Captum's names (`riemann_left`, `riemann_right`, `riemann_middle`,
+ * `riemann_trapezoid`, `gausslegendre`). The points are Captum's for every rule, and so are the
+ * weights — except `riemann_trapezoid`'s: the trapezoid rule on n points spaced 1/(n−1) weighs
+ * them (½, 1, …, 1, ½)/(n−1), summing to 1, while Captum weighs the same points
+ * (½, 1, …, 1, ½)/n, summing to (n−1)/n, which scales its map by (n−1)/n. Pass
+ * `{ trapezoidWeights: 'captum' }` to reproduce Captum's numbers.
  *
  * @module
  */
@@ -25,7 +29,22 @@ export const INTEGRATION_RULES: readonly IntegrationRule[] = Object.freeze([
   'riemann_trapezoid',
 ]);
 
-/** Points and weights of a rule on [0, 1]; the weights sum to 1. */
+/**
+ * Weights of `riemann_trapezoid`: `exact` (the trapezoid rule, summing to 1) or `captum`
+ * (Captum's 1/n steps, summing to (n−1)/n).
+ */
+export type TrapezoidWeights = 'exact' | 'captum';
+
+/** Options of {@linkcode quadrature}. */
+export interface QuadratureOptions {
+  /** Weights of `riemann_trapezoid` (default `exact`); the other rules ignore it. */
+  trapezoidWeights?: TrapezoidWeights;
+}
+
+/**
+ * Points and weights of a rule on [0, 1]; the weights sum to 1 (Captum's trapezoid weights:
+ * (n−1)/n).
+ */
 export interface Quadrature {
   /** Positions α along the path. */
   alphas: Float64Array;
@@ -78,10 +97,23 @@ export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float6
  * import { quadrature } from './quadrature.ts';
  * const { alphas, weights } = quadrature('riemann_middle', 4);
  * // alphas 0.125, 0.375, 0.625, 0.875; weights 0.25 each
+ * const captum = quadrature('riemann_trapezoid', 4, { trapezoidWeights: 'captum' });
+ * // alphas 0, 1/3, 2/3, 1; weights 0.125, 0.25, 0.25, 0.125 (Captum's; sum 0.75)
  * ```
- * @throws {ArgumentError} for an unknown rule or a step count below the rule's minimum.
+ * @throws {ArgumentError} for an unknown rule or weights, or a step count below the rule's
+ *   minimum.
  */
-export function quadrature(rule: IntegrationRule, steps: number): Quadrature {
+export function quadrature(
+  rule: IntegrationRule,
+  steps: number,
+  options: QuadratureOptions = {},
+): Quadrature {
+  const trapezoid = options.trapezoidWeights ?? 'exact';
+  if (trapezoid !== 'exact' && trapezoid !== 'captum') {
+    throw new ArgumentError(
+      `Cannot integrate: trapezoidWeights must be 'exact' or 'captum', got '${trapezoid}'`,
+    );
+  }
   if (!INTEGRATION_RULES.includes(rule)) {
     throw new ArgumentError(
       `Cannot integrate: unknown rule '${rule}' (rules: ${INTEGRATION_RULES.join(', ')})`,
@@ -106,7 +138,8 @@ export function quadrature(rule: IntegrationRule, steps: number): Quadrature {
   for (let i = 0; i < steps; i++) {
     if (rule === 'riemann_trapezoid') {
       alphas[i] = i / (steps - 1);
-      weights[i] = (i === 0 || i === steps - 1 ? 0.5 : 1) / (steps - 1);
+      const step = trapezoid === 'captum' ? steps : steps - 1;
+      weights[i] = (i === 0 || i === steps - 1 ? 0.5 : 1) / step;
     } else {
       const shift = rule === 'riemann_left' ? 0 : rule === 'riemann_right' ? 1 : 0.5;
       alphas[i] = (i + shift) / steps;

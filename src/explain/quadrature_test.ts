@@ -23,6 +23,32 @@ test('quadrature: Riemann points as Captum places them', () => {
   assertClose(t.weights, [0.125, 0.25, 0.25, 0.25, 0.125], { atol: 1e-15 });
 });
 
+test("quadrature: Captum's trapezoid weights sum to (n − 1)/n; the other rules ignore them", () => {
+  for (const n of [2, 5, 16]) {
+    const exact = quadrature('riemann_trapezoid', n);
+    const captum = quadrature('riemann_trapezoid', n, { trapezoidWeights: 'captum' });
+    assertClose(captum.alphas, exact.alphas, { atol: 0 });
+    const total = captum.weights.reduce((a, b) => a + b, 0);
+    assert(Math.abs(total - (n - 1) / n) < 1e-15, `n=${n}: Captum's weights sum to ${total}`);
+    // Captum's step_sizes: [1/n] * n with the first and last halved.
+    assertClose(
+      captum.weights,
+      Array.from({ length: n }, (_, i) => (i === 0 || i === n - 1 ? 0.5 : 1) / n),
+      { atol: 1e-16 },
+    );
+  }
+  for (const rule of INTEGRATION_RULES.filter((r) => r !== 'riemann_trapezoid')) {
+    const a = quadrature(rule, 6);
+    const b = quadrature(rule, 6, { trapezoidWeights: 'captum' });
+    assertClose(b.weights, a.weights, { atol: 0 }, rule);
+  }
+  assertThrows(
+    () => quadrature('riemann_trapezoid', 4, { trapezoidWeights: 'half' as 'exact' }),
+    ArgumentError,
+    'trapezoidWeights',
+  );
+});
+
 test('Gauss–Legendre: the known 3-point rule, and exactness up to degree 2n − 1', () => {
   const g3 = gaussLegendre(3);
   assertClose(g3.nodes, [-Math.sqrt(3 / 5), 0, Math.sqrt(3 / 5)], { atol: 1e-15 });

@@ -11,7 +11,7 @@
 import { ArgumentError, ShapeError } from '../gpu/errors.ts';
 import { NodeError } from '../graph/errors.ts';
 import { isFloat } from '../graph/ir.ts';
-import { type BackwardContext, type BackwardRule, gpuType } from '../graph/operator.ts';
+import type { BackwardContext, BackwardRule } from '../graph/operator.ts';
 import { execute, type InputData, type Model, prepareRun } from '../onnx/model.ts';
 import { formatShape, type Tensor } from '../tensor.ts';
 import { accumulate, zeros } from './util.ts';
@@ -121,13 +121,18 @@ export function backward(
       throw new ArgumentError(`No forward value named '${name}'`);
     };
 
-    // Tensors that depend on a `wrt` tensor: only they need gradients.
+    // Tensors that depend on a `wrt` tensor: only they need gradients. Integers carry none,
+    // except quantized ones: the outputs of straight-through operators and what is computed
+    // from them (see OperatorDef.straightThrough).
     const reach = new Set(wrt);
     for (const step of plan.steps) {
       if (step.node.outputs.some((n) => overrides.has(n))) continue;
-      if (step.node.inputs.some((n) => reach.has(n))) {
+      const reached = step.node.inputs.map((n) => reach.has(n));
+      if (reached.some(Boolean)) {
+        const quantized = step.def.straightThrough ||
+          reached.some((r, k) => r && !isFloat(step.infos[k]!.dtype));
         step.node.outputs.forEach((n, i) => {
-          if (n && isFloat(step.outputs[i].dtype)) reach.add(n);
+          if (n && (quantized || isFloat(step.outputs[i].dtype))) reach.add(n);
         });
       }
     }
@@ -152,7 +157,7 @@ export function backward(
       const outGrads = node.outputs.map((n) => (n ? grads.get(n) : undefined));
       if (outGrads.every((g) => !g)) continue;
       const needs = node.inputs.map((n, k) =>
-        n !== '' && reach.has(n) && step.infos[k] !== undefined && isFloat(step.infos[k]!.dtype)
+        n !== '' && reach.has(n) && step.infos[k] !== undefined
       );
       let inGrads: (Tensor | undefined)[] = [];
       if (needs.some(Boolean)) {
@@ -194,7 +199,8 @@ export function backward(
         if (!g) return;
         if (!needs[k]) return g.destroy();
         const want = step.infos[k]!;
-        if (g.shape.join() !== want.shape.join() || g.dtype !== gpuType(want.dtype)) {
+        // Gradients are f32, also those of quantized integers.
+        if (g.shape.join() !== want.shape.join() || g.dtype !== 'f32') {
           g.destroy();
           throw new NodeError(
             `Internal error: the gradient of ${node.op} node '${node.name}' for input '${n}' is ` +

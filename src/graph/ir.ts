@@ -9,6 +9,7 @@
 export type ElementType =
   | 'float32'
   | 'float16'
+  | 'bfloat16'
   | 'float64'
   | 'int8'
   | 'uint8'
@@ -110,6 +111,8 @@ export interface ModelIR {
   irVersion: number;
   /** Producer name and version, for display. */
   producer: string;
+  /** Side files the tensors' external data was read from (ONNX external data), if any. */
+  externalData?: string[];
 }
 
 /** Number of elements of `shape`. */
@@ -136,5 +139,6 @@ export function isSequence(value: CpuValue | undefined): value is CpuSequence {
 
 /** Whether an element type is a floating-point type. */
 export function isFloat(dtype: ElementType): boolean {
-  return dtype === 'float32' || dtype === 'float16' || dtype === 'float64';
+  return dtype === 'float32' || dtype === 'float16' || dtype === 'bfloat16' ||
+    dtype === 'float64';
 }

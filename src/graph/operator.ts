@@ -75,6 +75,13 @@ export interface OperatorDef {
    * are not differentiable (integer, comparison and shape operators).
    */
   backward?(ctx: BackwardContext): (Tensor | undefined)[];
+  /**
+   * Straight-through quantization (QuantizeLinear, DynamicQuantizeLinear): its integer outputs
+   * carry gradients, as the real numbers the quantized integers stand for. Reverse mode then
+   * follows such integers through the operators that read them (dequantization, integer
+   * matmul/conv, Cast back to float), as if they were floats; other integers carry none.
+   */
+  straightThrough?: boolean;
 }
 
 /** What an operator's backward rule sees. */

@@ -31,9 +31,18 @@ export interface LoadModelOptions {
    * at load time. Unnamed or unset dynamic dimensions are planned as 1.
    */
   dimensions?: Record<string, number>;
+  /**
+   * Side files of a model saved with external data (`save_as_external_data=True`), by the
+   * location the model names them with: `{ 'weights.bin': bytes }`. Without them such a model
+   * fails with a `MissingExternalDataError` naming every missing file.
+   */
+  externalData?: Readonly<Record<string, Uint8Array>>;
 }
 
-/** Host data for an input: a typed array and its shape. */
+/**
+ * Host data for an input: a typed array and its shape. Inputs declared float16 or bfloat16 take
+ * float data too (the engine computes in f32).
+ */
 export interface InputData {
   /** Elements, row-major. Int64 inputs may be given as `BigInt64Array` or any integer array. */
   data: Float32Array | Int32Array | BigInt64Array | Float64Array | number[];
@@ -223,7 +232,7 @@ export function loadModel(
   options: LoadModelOptions = {},
 ): Model {
   engine.assertAlive('load model');
-  const ir = parseOnnx(bytes);
+  const ir = parseOnnx(bytes, { externalData: options.externalData });
   checkSupport(ir, ONNX_OPERATORS);
   const model = new Model(engine, ir);
   const dimensions = options.dimensions ?? {};

@@ -1,7 +1,19 @@
 /**
  * Reads an ONNX file (protobuf, via the maintained `onnx-buf` binding) into glassbox's IR.
  * Validates what the IR promises: every tensor's data matches its declared shape and type,
- * external data is rejected, subgraphs are read recursively.
+ * subgraphs are read recursively.
+ *
+ * Weights as people ship them:
+ * - float16 and bfloat16 tensors (initializers, Constant attributes, test data) decode to
+ *   numbers, upcast exactly; they keep their element type in the IR (so the overview can say
+ *   so), and run as f32 on the GPU like every float. Graph inputs declared float16/bfloat16
+ *   take float data (a `Float32Array`), and such outputs come back as f32 tensors holding
+ *   float16/bfloat16 values where a `Cast` rounded them.
+ * - int8/uint8 (quantized) tensors decode to their integers; `DequantizeLinear` of such a
+ *   weight folds to float at plan time (`src/onnx/ops/quant.ts`).
+ * - External data (`data_location = EXTERNAL`, `external_data` location/offset/length): the
+ *   bytes come from side files the caller supplies by name ({@linkcode ParseOptions}); every
+ *   missing file is named in one {@linkcode MissingExternalDataError}.
  *
  * @module
  */
@@ -20,6 +32,7 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 import { ModelFormatError } from '../graph/errors.ts';
+import { bfloat16FromBits, float16FromBits } from '../ops/round_float.ts';
 import type {
   AttributeValue,
   CpuTensor,
@@ -33,6 +46,7 @@ import type {
 const DTYPES: Partial<Record<TensorProto_DataType, ElementType>> = {
   [TensorProto_DataType.FLOAT]: 'float32',
   [TensorProto_DataType.FLOAT16]: 'float16',
+  [TensorProto_DataType.BFLOAT16]: 'bfloat16',
   [TensorProto_DataType.DOUBLE]: 'float64',
   [TensorProto_DataType.INT8]: 'int8',
   [TensorProto_DataType.UINT8]: 'uint8',
@@ -49,6 +63,7 @@ const DTYPES: Partial<Record<TensorProto_DataType, ElementType>> = {
 const ITEM_BYTES: Record<ElementType, number> = {
   float32: 4,
   float16: 2,
+  bfloat16: 2,
   float64: 8,
   int8: 1,
   uint8: 1,
@@ -71,35 +86,114 @@ export function elementType(code: number, what: string): ElementType {
   return dtype;
 }
 
-/** IEEE half → float. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
-
 function toNumber(v: bigint): number {
   return Number(v);
 }
 
 /**
- * Decodes a TensorProto into a {@linkcode CpuTensor}.
- *
- * @throws {ModelFormatError} for external data, an unsupported type, or data whose length does
- *   not match the declared shape.
+ * A model's tensors stored outside it were not all supplied: `files` names every missing side
+ * file (as the model's `external_data` locations spell them).
  */
-export function decodeTensor(t: TensorProto, what = `tensor '${t.name}'`): CpuTensor {
-  if (t.dataLocation === TensorProto_DataLocation.EXTERNAL || t.externalData.length > 0) {
-    const location = t.externalData.find((e) => e.key === 'location')?.value ?? '?';
+export class MissingExternalDataError extends ModelFormatError {
+  /** The missing side files. */
+  readonly files: string[];
+  /** Creates the error. */
+  constructor(files: string[]) {
+    super(
+      `Cannot load model: its weights are stored in ${files.length} side file` +
+        `${files.length > 1 ? 's' : ''} that ${files.length > 1 ? 'were' : 'was'} not given: ` +
+        `${files.map((f) => `'${f}'`).join(', ')} — pass them as options.externalData ` +
+        '({ [location]: bytes }), or keep them beside the model file for the CLI',
+    );
+    this.files = files;
+  }
+}
+
+/** Side files of external data by location (the name in the model's `external_data`). */
+export type ExternalData = Readonly<Record<string, Uint8Array>>;
+
+/** Options of {@linkcode decodeTensor}. */
+export interface DecodeOptions {
+  /** Side files for tensors whose data is external. */
+  externalData?: ExternalData;
+  /**
+   * The element type the tensor is declared with elsewhere (a test case's graph input). The
+   * ONNX backend test data up to onnx 1.13 stores bfloat16 tensors as UINT16 bit patterns;
+   * with `declared: 'bfloat16'` such a tensor is read as the bfloat16 values it holds.
+   */
+  declared?: ElementType;
+}
+
+/** Whether a tensor's data lives in a side file. */
+function isExternal(t: TensorProto): boolean {
+  return t.dataLocation === TensorProto_DataLocation.EXTERNAL;
+}
+
+/**
+ * The side file of an external tensor, checked to be a relative path inside the model's folder
+ * (as onnx's checker requires: no absolute paths, no `..`).
+ */
+function externalLocation(t: TensorProto, what: string): string {
+  const location = t.externalData.find((e) => e.key === 'location')?.value;
+  if (!location) {
     throw new ModelFormatError(
-      `Cannot load ${what}: its data is stored outside the model file ('${location}'); ` +
-        'external data is not supported — save the model with all tensors inside it',
+      `Cannot load ${what}: its data is marked external but names no location`,
     );
   }
-  const dtype = elementType(t.dataType, what);
+  if (
+    /^([a-zA-Z]:)?[\\/]/.test(location) ||
+    location.split(/[\\/]/).some((part) => part === '..')
+  ) {
+    throw new ModelFormatError(
+      `Cannot load ${what}: external data location '${location}' must be a relative path ` +
+        "inside the model's folder",
+    );
+  }
+  return location;
+}
+
+/** The bytes of an external tensor, from its side file's `offset` and `length`. */
+function externalBytes(t: TensorProto, what: string, files: ExternalData | undefined): Uint8Array {
+  const location = externalLocation(t, what);
+  const file = files?.[location];
+  if (!file) throw new MissingExternalDataError([location]);
+  const field = (key: string): number | undefined => {
+    const text = t.externalData.find((e) => e.key === key)?.value;
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) {
+      throw new ModelFormatError(
+        `Cannot load ${what}: external data ${key} '${text}' is not a byte count`,
+      );
+    }
+    return n;
+  };
+  const offset = field('offset') ?? 0;
+  const length = field('length') ?? file.length - offset;
+  if (offset + length > file.length || length < 0) {
+    throw new ModelFormatError(
+      `Cannot load ${what}: external data at offset ${offset}, length ${length} runs past the ` +
+        `end of '${location}' (${file.length} bytes)`,
+    );
+  }
+  return file.subarray(offset, offset + length);
+}
+
+/**
+ * Decodes a TensorProto into a {@linkcode CpuTensor}. float16/bfloat16 data is upcast
+ * exactly; external data is read from `options.externalData`.
+ *
+ * @throws {ModelFormatError} for an unsupported type, or data whose length does not match the
+ *   declared shape; {@linkcode MissingExternalDataError} when its side file is not given.
+ */
+export function decodeTensor(
+  t: TensorProto,
+  what = `tensor '${t.name}'`,
+  options: DecodeOptions = {},
+): CpuTensor {
+  let dtype = elementType(t.dataType, what);
+  // onnx ≤ 1.13's backend test data writes bfloat16 tensors as UINT16 bit patterns.
+  if (options.declared === 'bfloat16' && dtype === 'uint16') dtype = 'bfloat16';
   const shape = t.dims.map(toNumber);
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) {
@@ -110,7 +204,7 @@ export function decodeTensor(t: TensorProto, what = `tensor '${t.name}'`): CpuTe
   if (!Number.isSafeInteger(count)) {
     throw new ModelFormatError(`Cannot load ${what}: shape [${shape}] is too large`);
   }
-  const raw = t.rawData;
+  const raw = isExternal(t) ? externalBytes(t, what, options.externalData) : t.rawData;
   let data: Float32Array | Float64Array;
   if (raw.length > 0) {
     const expected = count * ITEM_BYTES[dtype];
@@ -127,7 +221,8 @@ export function decodeTensor(t: TensorProto, what = `tensor '${t.name}'`): CpuTe
     } else {
       data = new Float64Array(count);
       const read: (i: number) => number = {
-        float16: (i: number) => halfToFloat(view.getUint16(2 * i, true)),
+        float16: (i: number) => float16FromBits(view.getUint16(2 * i, true)),
+        bfloat16: (i: number) => bfloat16FromBits(view.getUint16(2 * i, true)),
         float64: (i: number) => view.getFloat64(8 * i, true),
         int8: (i: number) => view.getInt8(i),
         uint8: (i: number) => view.getUint8(i),
@@ -158,7 +253,10 @@ export function decodeTensor(t: TensorProto, what = `tensor '${t.name}'`): CpuTe
         values = t.uint64Data.map(toNumber);
         break;
       case 'float16':
-        values = t.int32Data.map(halfToFloat);
+        values = t.int32Data.map(float16FromBits);
+        break;
+      case 'bfloat16':
+        values = t.int32Data.map(bfloat16FromBits);
         break;
       default:
         values = t.int32Data;
@@ -195,7 +293,7 @@ function valueInfo(v: ValueInfoProto): ValueInfo {
   return info;
 }
 
-function attribute(a: AttributeProto, node: string): AttributeValue {
+function attribute(a: AttributeProto, node: string, options: DecodeOptions): AttributeValue {
   const what = `attribute '${a.name}' of node '${node}'`;
   switch (a.type) {
     case AttributeProto_AttributeType.FLOAT:
@@ -206,10 +304,10 @@ function attribute(a: AttributeProto, node: string): AttributeValue {
       return new TextDecoder().decode(a.s);
     case AttributeProto_AttributeType.TENSOR:
       if (!a.t) throw new ModelFormatError(`Cannot load ${what}: tensor missing`);
-      return decodeTensor(a.t, what);
+      return decodeTensor(a.t, what, options);
     case AttributeProto_AttributeType.GRAPH:
       if (!a.g) throw new ModelFormatError(`Cannot load ${what}: graph missing`);
-      return graph(a.g);
+      return graph(a.g, options);
     case AttributeProto_AttributeType.FLOATS:
       return [...a.floats];
     case AttributeProto_AttributeType.INTS:
@@ -217,9 +315,9 @@ function attribute(a: AttributeProto, node: string): AttributeValue {
     case AttributeProto_AttributeType.STRINGS:
       return a.strings.map((s) => new TextDecoder().decode(s));
     case AttributeProto_AttributeType.TENSORS:
-      return a.tensors.map((t) => decodeTensor(t, what));
+      return a.tensors.map((t) => decodeTensor(t, what, options));
     case AttributeProto_AttributeType.GRAPHS:
-      return a.graphs.map(graph);
+      return a.graphs.map((g) => graph(g, options));
     default:
       throw new ModelFormatError(
         `Cannot load ${what}: attribute type ${AttributeProto_AttributeType[a.type] ?? a.type} ` +
@@ -228,9 +326,11 @@ function attribute(a: AttributeProto, node: string): AttributeValue {
   }
 }
 
-function graph(g: GraphProto): Graph {
+function graph(g: GraphProto, options: DecodeOptions): Graph {
   const initializers = new Map<string, CpuTensor>();
-  for (const t of g.initializer) initializers.set(t.name, decodeTensor(t));
+  for (const t of g.initializer) {
+    initializers.set(t.name, decodeTensor(t, `tensor '${t.name}'`, options));
+  }
   if (g.sparseInitializer.length > 0) {
     throw new ModelFormatError(
       `Cannot load graph '${g.name}': sparse initializers are not supported`,
@@ -245,7 +345,7 @@ function graph(g: GraphProto): Graph {
           `Cannot load node '${name}': attribute references (functions) are not supported`,
         );
       }
-      attributes[a.name] = attribute(a, name);
+      attributes[a.name] = attribute(a, name, options);
     }
     return {
       name,
@@ -266,12 +366,26 @@ function graph(g: GraphProto): Graph {
   };
 }
 
-/**
- * Parses ONNX bytes into a {@linkcode ModelIR}.
- *
- * @throws {ModelFormatError} when the bytes are not a readable ONNX model, naming what is wrong.
- */
-export function parseOnnx(bytes: Uint8Array): ModelIR {
+/** Every external tensor's side file in a graph (subgraphs and attribute tensors included). */
+function sideFiles(g: GraphProto, found: Set<string>): Set<string> {
+  const visit = (t: TensorProto, what: string) => {
+    if (isExternal(t)) found.add(externalLocation(t, what));
+  };
+  for (const t of g.initializer) visit(t, `tensor '${t.name}'`);
+  for (const n of g.node) {
+    for (const a of n.attribute) {
+      const what = `attribute '${a.name}' of node '${n.name}'`;
+      if (a.t) visit(a.t, what);
+      for (const t of a.tensors) visit(t, what);
+      if (a.g) sideFiles(a.g, found);
+      for (const sub of a.graphs) sideFiles(sub, found);
+    }
+  }
+  return found;
+}
+
+/** Reads the protobuf of a model file. */
+function readProto(bytes: Uint8Array): ModelProto {
   if (!(bytes instanceof Uint8Array)) {
     throw new ModelFormatError(
       `Cannot load model: expected bytes (Uint8Array), got ${typeof bytes}`,
@@ -292,6 +406,40 @@ export function parseOnnx(bytes: Uint8Array): ModelIR {
       'Cannot load model: not an ONNX model (no ir_version or no graph); is this the right file?',
     );
   }
+  return proto;
+}
+
+/**
+ * The side files a model's external data lives in (relative to the model's folder), sorted;
+ * empty for a self-contained model. A reader that has the folder (the CLI) reads these and
+ * passes them to {@linkcode parseOnnx}.
+ *
+ * @throws {ModelFormatError} when the bytes are not a readable ONNX model, or a location is
+ *   absolute or leaves the model's folder.
+ */
+export function externalDataFiles(bytes: Uint8Array): string[] {
+  return [...sideFiles(readProto(bytes).graph!, new Set())].sort();
+}
+
+/** Options of {@linkcode parseOnnx}. */
+export interface ParseOptions {
+  /**
+   * The side files of a model saved with external data (onnx's
+   * `save_model(..., save_as_external_data=True)`), by the location the model names them with,
+   * e.g. `{ 'weights.bin': bytes }`. Files the model does not use are ignored.
+   */
+  externalData?: ExternalData;
+}
+
+/**
+ * Parses ONNX bytes into a {@linkcode ModelIR}.
+ *
+ * @throws {ModelFormatError} when the bytes are not a readable ONNX model, naming what is wrong;
+ *   {@linkcode MissingExternalDataError} naming every side file the model needs but
+ *   `options.externalData` lacks.
+ */
+export function parseOnnx(bytes: Uint8Array, options: ParseOptions = {}): ModelIR {
+  const proto = readProto(bytes);
   const opsets: Record<string, number> = {};
   for (const o of proto.opsetImport) {
     opsets[o.domain === 'ai.onnx' ? '' : o.domain] = Number(o.version);
@@ -299,18 +447,24 @@ export function parseOnnx(bytes: Uint8Array): ModelIR {
   if (opsets[''] === undefined) {
     throw new ModelFormatError('Cannot load model: it imports no version of the ONNX operator set');
   }
+  const files = [...sideFiles(proto.graph!, new Set())].sort();
+  const given = options.externalData ?? {};
+  const missing = files.filter((f) => !(given[f] instanceof Uint8Array));
+  if (missing.length > 0) throw new MissingExternalDataError(missing);
   let main: Graph;
   try {
-    main = graph(proto.graph);
+    main = graph(proto.graph!, { externalData: given });
   } catch (error) {
     if (error instanceof ModelFormatError) throw error;
     throw new ModelFormatError(`Cannot load model: ${(error as Error).message}`, { cause: error });
   }
-  return {
+  const ir: ModelIR = {
     graph: main,
     opset: opsets[''],
     opsets,
     irVersion: Number(proto.irVersion),
     producer: [proto.producerName, proto.producerVersion].filter((s) => s).join(' '),
   };
+  if (files.length > 0) ir.externalData = files;
+  return ir;
 }

@@ -1,12 +1,47 @@
 /**
  * Structure data for the graph view and `glassbox graph`: per node its op, attributes, input and
- * output shapes, parameter count and FLOPs; model totals.
+ * output shapes, parameter count and FLOPs; model totals; and how the file stores its weights
+ * (element types, quantized weights dequantized at load, external data files).
  *
  * @module
  */
 
-import { type AttributeValue, elementCount, isFloat, isSequence } from '../graph/ir.ts';
+import {
+  type AttributeValue,
+  type CpuTensor,
+  elementCount,
+  isFloat,
+  isSequence,
+  type ModelIR,
+  type Node,
+} from '../graph/ir.ts';
+import type { Plan } from '../graph/plan.ts';
 import type { Model } from './model.ts';
+
+/** One stored element type of the weights. */
+export interface StoredType {
+  /** Element type as stored in the file (`float16`, `int8`, ...). */
+  dtype: string;
+  /** Number of weight tensors (initializers and Constant tensors) of that type. */
+  tensors: number;
+  /** Their elements. */
+  elements: number;
+}
+
+/** How the model file stores its weights. */
+export interface WeightStorage {
+  /** Weight tensors by stored element type, most elements first. */
+  stored: StoredType[];
+  /** Integer weights that a folded DequantizeLinear turned into float weights at load. */
+  dequantized: { dtype: string; tensors: number; elements: number }[];
+  /** Side files the weights were read from (ONNX external data). */
+  externalFiles: string[];
+  /**
+   * One line per fact worth showing, e.g. "float16 weights upcast to float32", "int8 weights
+   * dequantized at load", "2 external data files".
+   */
+  notes: string[];
+}
 
 /** One node of the structure. */
 export interface NodeStructure {
@@ -44,6 +79,94 @@ export interface ModelStructure {
   opset: number;
   /** Producer name and version. */
   producer: string;
+  /** How the file stores its weights. */
+  weights: WeightStorage;
+}
+
+/** Every weight tensor of a graph (initializers and Constant tensors, subgraphs included). */
+function weightTensors(ir: ModelIR): Map<string, CpuTensor> {
+  const out = new Map<string, CpuTensor>();
+  const visit = (nodes: Node[], initializers: Map<string, CpuTensor>) => {
+    for (const [name, t] of initializers) out.set(name, t);
+    for (const n of nodes) {
+      const value = n.op === 'Constant' ? n.attributes.value : undefined;
+      if (value && typeof value === 'object' && 'data' in value) {
+        out.set(n.outputs[0], value as CpuTensor);
+      }
+      for (const a of Object.values(n.attributes)) {
+        for (const g of Array.isArray(a) ? a : [a]) {
+          if (typeof g === 'object' && g !== null && 'nodes' in g) visit(g.nodes, g.initializers);
+        }
+      }
+    }
+  };
+  visit(ir.graph.nodes, ir.graph.initializers);
+  return out;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The weight storage summary of a model and its plan. */
+export function weightStorage(ir: ModelIR, plan: Plan): WeightStorage {
+  const weights = weightTensors(ir);
+  const byType = new Map<string, StoredType>();
+  for (const t of weights.values()) {
+    const s = byType.get(t.dtype) ?? { dtype: t.dtype, tensors: 0, elements: 0 };
+    s.tensors++;
+    s.elements += elementCount(t.shape);
+    byType.set(t.dtype, s);
+  }
+  const stored = [...byType.values()].sort((a, b) => b.elements - a.elements);
+  // Integer weights that a DequantizeLinear folded at plan time: dequantized at load.
+  const folded = new Set(plan.foldedNodes);
+  const dequantizedNames = new Set<string>();
+  for (const n of ir.graph.nodes) {
+    if (n.op !== 'DequantizeLinear' || !folded.has(n)) continue;
+    const w = weights.get(n.inputs[0]);
+    if (w && !isFloat(w.dtype)) dequantizedNames.add(n.inputs[0]);
+  }
+  const dq = new Map<string, { dtype: string; tensors: number; elements: number }>();
+  for (const name of dequantizedNames) {
+    const t = weights.get(name)!;
+    const s = dq.get(t.dtype) ?? { dtype: t.dtype, tensors: 0, elements: 0 };
+    s.tensors++;
+    s.elements += elementCount(t.shape);
+    dq.set(t.dtype, s);
+  }
+  const dequantized = [...dq.values()].sort((a, b) => b.elements - a.elements);
+  const notes: string[] = [];
+  for (const half of ['float16', 'bfloat16']) {
+    const s = byType.get(half);
+    if (s) {
+      notes.push(
+        `${half} weights upcast to float32 (${plural(s.tensors, 'tensor')}, ` +
+          `${s.elements} values)`,
+      );
+    }
+  }
+  for (const s of dequantized) {
+    notes.push(
+      `${s.dtype} weights dequantized at load (${plural(s.tensors, 'tensor')}, ` +
+        `${s.elements} values)`,
+    );
+  }
+  const integerOps = ir.graph.nodes.filter((n) =>
+    ['MatMulInteger', 'ConvInteger', 'QLinearMatMul', 'QLinearConv'].includes(n.op)
+  );
+  if (integerOps.length > 0) {
+    notes.push(
+      `${plural(integerOps.length, 'integer operator')} (${
+        [...new Set(integerOps.map((n) => n.op))].join(', ')
+      }) computed in float32 on dequantized values`,
+    );
+  }
+  const externalFiles = ir.externalData ?? [];
+  if (externalFiles.length > 0) {
+    notes.push(
+      `${plural(externalFiles.length, 'external data file')} (${externalFiles.join(', ')})`,
+    );
+  }
+  return { stored, dequantized, externalFiles, notes };
 }
 
 function summarize(v: AttributeValue): unknown {
@@ -137,5 +260,6 @@ export function modelStructure(
     },
     opset: model.ir.opset,
     producer: model.ir.producer,
+    weights: weightStorage(model.ir, plan),
   };
 }

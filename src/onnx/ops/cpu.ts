@@ -7,14 +7,21 @@
 
 import { type CpuTensor, cpuTensor, elementCount, type ElementType } from '../../graph/ir.ts';
 import { broadcastShapes, broadcastStrides } from '../../ops/common.ts';
+import { roundBfloat16, roundFloat16 } from '../../ops/round_float.ts';
 import { stridesOf } from '../../tensor.ts';
 
-/** Rounds a value to what `dtype` can hold (integers truncate, bools are 0/1, f32 rounds). */
+/**
+ * Rounds a value to what `dtype` can hold (integers truncate, bools are 0/1, floats round to
+ * nearest even: f32, float16, bfloat16).
+ */
 export function castValue(v: number, dtype: ElementType): number {
   switch (dtype) {
     case 'float32':
-    case 'float16':
       return Math.fround(v);
+    case 'float16':
+      return roundFloat16(v);
+    case 'bfloat16':
+      return roundBfloat16(v);
     case 'float64':
       return v;
     case 'bool':

@@ -39,6 +39,7 @@ import { split } from '../../ops/split.ts';
 import { transpose } from '../../ops/transpose.ts';
 import { stridesOf, type Tensor, tensor } from '../../tensor.ts';
 import { stridedCopy } from '../../ops/strided_copy.ts';
+import { roundFloat } from '../../ops/round_float.ts';
 import { gatherBackward } from '../../ops/gather_backward.ts';
 import { outputGrad, unbroadcast, zeros } from '../../grad/util.ts';
 import { axisOf, castValue, concatCpu, offsetOf, remap } from './cpu.ts';
@@ -591,6 +592,11 @@ function castOp(): OperatorDef {
       const to = castTarget(ctx);
       // To bool is "non-zero", not a truncation; int → int and float → float keep the data.
       if (to === 'bool') return [cast(ctx.engine, x, 'bool')];
+      // To float16/bfloat16: values round to the format's grid (they stay f32 on the GPU).
+      if ((to === 'float16' || to === 'bfloat16') && info(ctx, 0).dtype !== to) {
+        using f = x.dtype === 'f32' ? x.reshape(x.shape) : cast(ctx.engine, x, 'f32');
+        return [roundFloat(ctx.engine, f, to)];
+      }
       return [gpuType(to) === x.dtype ? x.reshape(x.shape) : cast(ctx.engine, x, gpuType(to))];
     },
     backward(ctx) {
