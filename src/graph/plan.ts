@@ -20,6 +20,7 @@ import {
   type ModelIR,
   type Node,
 } from './ir.ts';
+import type { BatchInfo } from './batch.ts';
 import type { OpContext, OperatorDef, TensorInfo } from './operator.ts';
 
 /** Oldest and newest default-domain opsets glassbox plans. */
@@ -55,6 +56,11 @@ export interface Plan {
   outputs: string[];
   /** Nodes folded on the CPU. */
   foldedNodes: Node[];
+  /**
+   * Set when the batch given differs from the model's fixed one: how it runs (see
+   * `src/graph/batch.ts`). `infos` then has the given batch's shapes.
+   */
+  batch?: BatchInfo;
 }
 
 /** Operator lookup. */

@@ -19,7 +19,9 @@ import {
   type ValueInfo,
 } from '../graph/ir.ts';
 import { gpuType, type TensorInfo } from '../graph/operator.ts';
+import { batchedTensors, freeBatchReason, stackableTensors } from '../graph/batch.ts';
 import { checkSupport, type Plan, planGraph } from '../graph/plan.ts';
+import { checkStackable, chunkFeeds, chunkRanges, stackChunks } from './chunks.ts';
 import { formatShape, type Tensor, tensor } from '../tensor.ts';
 import { parseOnnx } from './parse.ts';
 import { ONNX_OPERATORS } from './registry.ts';
@@ -107,7 +109,13 @@ export class Model {
   }
 
   /**
-   * The plan for these input types (cached by shape, and by the values of shape inputs).
+   * The plan for these input types (cached by shape, and by the values of shape inputs). When a
+   * batch differs from the model's fixed leading input dimension, the plan says how it runs
+   * (`plan.batch`: re-planned where the graph is proved batch-free, else in chunks of the fixed
+   * batch; see `src/graph/batch.ts`).
+   *
+   * @throws {ShapeError} when the inputs disagree on the batch, or a chunked run would have no
+   *   output with the batch first.
    */
   plan(inputs: ReadonlyMap<string, TensorInfo>, values?: ReadonlyMap<string, CpuTensor>): Plan {
     if (this.#destroyed) throw new ArgumentError('Cannot plan model: it was destroyed');
@@ -115,13 +123,74 @@ export class Model {
       [...values ?? []].map(([n, v]) => `;${n}=${Array.from(v.data)}`).join('');
     let plan = this.#plans.get(key);
     if (!plan) {
-      plan = planGraph(this.ir, ONNX_OPERATORS, inputs, {
-        maxElements: Math.floor(this.engine.device.limits.maxStorageBufferBindingSize / 4),
-        values,
-      });
+      plan = this.#batchPlan(inputs, values) ?? this.#planGraph(inputs, values);
       this.#plans.set(key, plan);
     }
     return plan;
+  }
+
+  #planGraph(inputs: ReadonlyMap<string, TensorInfo>, values?: ReadonlyMap<string, CpuTensor>) {
+    return planGraph(this.ir, ONNX_OPERATORS, inputs, {
+      maxElements: Math.floor(this.engine.device.limits.maxStorageBufferBindingSize / 4),
+      values,
+    });
+  }
+
+  /** The plan for a batch other than the fixed one the inputs declare, or null. */
+  #batchPlan(
+    inputs: ReadonlyMap<string, TensorInfo>,
+    values?: ReadonlyMap<string, CpuTensor>,
+  ): Plan | null {
+    const differ: { name: string; declared: number; given: number }[] = [];
+    const same: string[] = [];
+    for (const decl of this.inputs) {
+      const t = inputs.get(decl.name);
+      const d = decl.shape?.[0];
+      if (!t || t.shape.length === 0 || typeof d !== 'number' || d <= 0) continue;
+      if (t.shape[0] === d) same.push(decl.name);
+      else differ.push({ name: decl.name, declared: d, given: t.shape[0] });
+    }
+    if (differ.length === 0) return null;
+    const { declared, given } = differ[0];
+    const odd = differ.find((x) => x.declared !== declared || x.given !== given);
+    if (odd || (same.length > 0 && given !== declared)) {
+      const all = [...differ.map((x) => `'${x.name}' ${x.given} (fixed ${x.declared})`), ...same];
+      throw new ShapeError(
+        `Cannot run model: its inputs must share one batch, got ${all.join(', ')}`,
+      );
+    }
+    if (given < 1) throw new ShapeError(`Cannot run model: the batch of '${differ[0].name}' is 0`);
+    const names = new Set(differ.map((x) => x.name));
+    const baseTypes = new Map([...inputs].map(([n, t]) => [
+      n,
+      names.has(n) ? { dtype: t.dtype, shape: [declared, ...t.shape.slice(1)] } : t,
+    ]));
+    const base = this.plan(baseTypes, values);
+    const batched = batchedTensors(base, names);
+    let reason: string | null;
+    let planned: Plan | undefined;
+    try {
+      planned = this.#planGraph(inputs, values);
+      reason = freeBatchReason(base, planned, names, declared, given, this.ir.opset);
+    } catch (error) {
+      if (!(error instanceof GlassboxError)) throw error;
+      reason = `it does not plan at batch ${given}: ${error.message}`;
+    }
+    const info = { declared, given, inputs: names, base, batched };
+    if (!reason) return { ...planned!, batch: { ...info, mode: 'free', stackable: new Set() } };
+    const stackable = stackableTensors(base, batched, declared);
+    if (!base.outputs.some((o) => stackable.has(o))) {
+      throw new ShapeError(
+        `Cannot run model with a batch of ${given}: its batch is fixed at ${declared} (${reason}) ` +
+          'and no output has the batch as its leading axis to run it in chunks',
+      );
+    }
+    const infos = new Map(base.infos);
+    for (const name of stackable) {
+      const t = base.infos.get(name)!;
+      infos.set(name, { dtype: t.dtype, shape: [given, ...t.shape.slice(1)] });
+    }
+    return { ...base, infos, batch: { ...info, mode: 'chunked', reason, stackable } };
   }
 
   /** Input types with symbolic dimensions resolved (default 1), for load-time checks. */
@@ -310,6 +379,8 @@ function checkInputShape(decl: ValueInfo, shape: readonly number[]): void {
     );
   }
   decl.shape.forEach((d, i) => {
+    // A fixed leading dimension is the batch: another batch runs too (see Model.plan).
+    if (i === 0) return;
     if (typeof d === 'number' && d > 0 && d !== shape[i]) {
       throw new ShapeError(
         `Cannot run model: input '${decl.name}' dimension ${i} must be ${d}, got ` +
@@ -399,6 +470,7 @@ export function execute(
   values: Map<string, Tensor>,
   options: ExecuteOptions = {},
 ): void {
+  if (plan.batch?.mode === 'chunked') return executeChunked(model, plan, values, options);
   const engine = model.engine;
   const keep = options.keep ?? (() => false);
   const overrides = options.overrides ?? new Map<string, Tensor>();
@@ -476,6 +548,60 @@ export function execute(
 }
 
 /**
+ * {@linkcode execute} for a chunked plan: the declared-batch plan once per chunk of rows, all in
+ * the engine's encoder, then the outputs and kept tensors stacked back to the full batch (those
+ * that do not depend on the batch from the first chunk).
+ */
+function executeChunked(
+  model: Model,
+  plan: Plan,
+  values: Map<string, Tensor>,
+  options: ExecuteOptions,
+): void {
+  const batch = plan.batch!;
+  const overrides = options.overrides ?? new Map<string, Tensor>();
+  for (const [name, t] of overrides) {
+    checkStackable(plan, name, 'override');
+    const want = plan.infos.get(name);
+    if (!want || t.shape.join() !== want.shape.join()) {
+      throw new ShapeError(
+        `Cannot override '${name}': it is planned as ${formatShape(want?.shape ?? [])}, got ` +
+          formatShape(t.shape),
+      );
+    }
+  }
+  const ranges = chunkRanges(batch);
+  const chunks: Map<string, Tensor>[] = [];
+  try {
+    for (const range of ranges) {
+      const chunk = chunkFeeds(batch, range, values, overrides);
+      chunks.push(chunk.values);
+      try {
+        execute(model, batch.base, chunk.values, {
+          keep: options.keep,
+          overrides: chunk.overrides,
+        });
+      } finally {
+        for (const t of chunk.overrides.values()) t.destroy();
+      }
+    }
+    for (const name of chunks[0].keys()) {
+      if (values.has(name)) continue;
+      if (batch.stackable.has(name)) {
+        values.set(name, stackChunks(batch, name, chunks.map((c) => c.get(name)!)));
+      } else if (!batch.batched.has(name)) {
+        const t = chunks[0].get(name)!;
+        values.set(name, t.reshape(t.shape));
+      } else if (plan.outputs.includes(name)) {
+        checkStackable(plan, name, 'return output');
+      }
+    }
+  } finally {
+    for (const c of chunks) for (const t of c.values()) t.destroy();
+  }
+}
+
+/**
  * Runs `model` on `inputs` (by input name; tensors on the model's engine or host data). Records
  * the work without waiting; read the returned tensors to get the data.
  *
@@ -495,6 +621,7 @@ export function run(
       if (!plan.infos.has(name) && !plan.known.has(name)) {
         throw new ArgumentError(`Cannot run model: no tensor named '${name}' to keep`);
       }
+      checkStackable(plan, name, 'keep');
     }
     const inputNames = new Set(values.keys());
     const isKept = (name: string) =>
