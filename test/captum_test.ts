@@ -123,11 +123,6 @@ for (const c of manifest.cases.filter((c) => c.model_dynamic && c.model !== c.mo
     `${c.name}: batched methods agree with Captum on the fixed-batch-1 export`,
     getEngine,
     () => compare(c, c.checks.filter((k) => k.dynamic), c.model),
-    {
-      ignore: 'a model whose batch axis is fixed at 1 cannot run a batch of path points until ' +
-        "src/onnx/model.ts plans such models for other batch sizes (the lead's change in progress); " +
-        'the same checks run on the symbolic-batch export above',
-    },
   );
 }
 
