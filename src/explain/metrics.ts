@@ -7,6 +7,7 @@
  */
 
 import { ArgumentError, ShapeError } from '../gpu/errors.ts';
+import { isFloat } from '../graph/ir.ts';
 import { type InputData, type Model, run } from '../onnx/model.ts';
 import { sizeOf } from '../tensor.ts';
 import { gaussianBlur, mulberry32 } from './baseline.ts';
@@ -247,6 +248,13 @@ export async function maxSensitivity(
     );
   }
   if (input.shape[0] !== 1) throw new ShapeError('Cannot measure sensitivity: give one example');
+  const decl = model.inputs[0];
+  if (!isFloat(decl.dtype ?? 'float32')) {
+    throw new ArgumentError(
+      `Cannot measure sensitivity: input '${decl.name}' holds ${decl.dtype} ids, which have no ` +
+        'small perturbations; measure it on a float input (or compare maps across similar texts)',
+    );
+  }
   const base = await explain(model, input, options);
   const a0 = await base.attribution.readFloat32();
   base.attribution.destroy();
