@@ -235,7 +235,9 @@ export function planRecurrent(
     return slots.map((a) => activation(a.name, a.alpha, a.beta));
   });
   if (options.clip !== undefined && !(options.clip > 0)) {
-    throw new ArgumentError(`Cannot run recurrent layer: clip must be positive, got ${options.clip}`);
+    throw new ArgumentError(
+      `Cannot run recurrent layer: clip must be positive, got ${options.clip}`,
+    );
   }
   const reverse = direction === 'bidirectional' ? [false, true] : [direction === 'reverse'];
   return { T, B, I, H, D, G, GS: cell === 'rnn' ? 1 : 4, reverse, activations };
@@ -612,8 +614,10 @@ export function recurrentReference(
         const xPart = new Float64Array(GH);
         const hPart = new Float64Array(GH);
         for (let m = 0; m < GH; m++) {
-          let sx = (data.bias?.[d * 2 * GH + m] ?? 0);
-          for (let i = 0; i < I; i++) sx += data.x[(t * B + b) * I + i] * data.w[(d * GH + m) * I + i];
+          let sx = data.bias?.[d * 2 * GH + m] ?? 0;
+          for (let i = 0; i < I; i++) {
+            sx += data.x[(t * B + b) * I + i] * data.w[(d * GH + m) * I + i];
+          }
           let sh = data.bias?.[d * 2 * GH + GH + m] ?? 0;
           for (let k = 0; k < H; k++) sh += h[k] * data.r[(d * GH + m) * H + k];
           xPart[m] = sx;

@@ -303,44 +303,58 @@ async function checkGpu(engine: Engine, c: Case, seed: number): Promise<void> {
 }
 
 for (const [index, c] of CASES.entries()) {
-  testGpu(`recurrent ${c.name}: GPU forward and backward against f64`, getEngine, (engine) =>
-    checkGpu(engine, c, 100 + index * 10));
+  testGpu(
+    `recurrent ${c.name}: GPU forward and backward against f64`,
+    getEngine,
+    (engine) => checkGpu(engine, c, 100 + index * 10),
+  );
 }
 
-testGpu('recurrent: folded dispatches (D·B·H = 600 units, an 8×2 grid) cover every unit', getFolding, (e) =>
-  checkGpu(e, {
-    name: 'lstm folded',
-    options: { cell: 'lstm', direction: 'bidirectional' },
-    T: 3,
-    B: 5,
-    I: 2,
-    H: 60,
-    bias: true,
-    lens: [3, 1, 2, 0, 3],
-    initial: true,
-    weightScale: 0.15,
-  }, 7));
+testGpu(
+  'recurrent: folded dispatches (D·B·H = 600 units, an 8×2 grid) cover every unit',
+  getFolding,
+  (e) =>
+    checkGpu(e, {
+      name: 'lstm folded',
+      options: { cell: 'lstm', direction: 'bidirectional' },
+      T: 3,
+      B: 5,
+      I: 2,
+      H: 60,
+      bias: true,
+      lens: [3, 1, 2, 0, 3],
+      initial: true,
+      weightScale: 0.15,
+    }, 7),
+);
 
-testGpu('recurrent: only some output gradients, only some input gradients', getEngine, async (e) => {
-  const c = CASES[8]; // LSTM with peepholes and lengths
-  const data = dataFor(c, 55);
-  const g = gradsFor(c, 55);
-  const inputs = upload(e, data, c);
-  try {
-    using gyC = tensor(e, g.yC!, [1, c.B, c.H]);
-    const want = recurrentBackwardReference(data, { yC: g.yC }, c.options);
-    const grads = recurrentBackward(e, inputs, { yC: gyC }, c.options, { x: true, initialC: true });
+testGpu(
+  'recurrent: only some output gradients, only some input gradients',
+  getEngine,
+  async (e) => {
+    const c = CASES[8]; // LSTM with peepholes and lengths
+    const data = dataFor(c, 55);
+    const g = gradsFor(c, 55);
+    const inputs = upload(e, data, c);
     try {
-      assert(grads.w === undefined && grads.r === undefined, 'unrequested gradients computed');
-      assertClose(await grads.x!.read(), want.x, BACKWARD, 'dx from Y_c alone');
-      assertClose(await grads.initialC!.read(), want.initialC, BACKWARD, 'dc0 from Y_c alone');
+      using gyC = tensor(e, g.yC!, [1, c.B, c.H]);
+      const want = recurrentBackwardReference(data, { yC: g.yC }, c.options);
+      const grads = recurrentBackward(e, inputs, { yC: gyC }, c.options, {
+        x: true,
+        initialC: true,
+      });
+      try {
+        assert(grads.w === undefined && grads.r === undefined, 'unrequested gradients computed');
+        assertClose(await grads.x!.read(), want.x, BACKWARD, 'dx from Y_c alone');
+        assertClose(await grads.initialC!.read(), want.initialC, BACKWARD, 'dc0 from Y_c alone');
+      } finally {
+        destroyAll({ ...grads });
+      }
     } finally {
-      destroyAll({ ...grads });
+      destroyAll(inputs);
     }
-  } finally {
-    destroyAll(inputs);
-  }
-});
+  },
+);
 
 testGpu('recurrent: bad shapes and options are named', getEngine, async (engine) => {
   using x = tensor(engine, new Float32Array(12), [2, 2, 3]);
@@ -367,6 +381,10 @@ testGpu('recurrent: bad shapes and options are named', getEngine, async (engine)
     ArgumentError,
     'takes 3 activation(s)',
   );
-  assertThrows(() => activation('Gelu' as ActivationName), ArgumentError, "unknown activation 'Gelu'");
+  assertThrows(
+    () => activation('Gelu' as ActivationName),
+    ArgumentError,
+    "unknown activation 'Gelu'",
+  );
   await engine.sync();
 });

@@ -105,7 +105,7 @@ function parse(ctx: OpContext, cell: Cell): Parsed {
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) {
       nodeError(ctx, `attribute '${name}' must be a list of floats`);
     }
-    return v as number[];
+    return [...v as number[]]; // a copy: consumed below
   };
   const alphas = floats('activation_alpha');
   const betas = floats('activation_beta');
@@ -178,11 +178,7 @@ function kernelInputs(ctx: GpuContext, cell: Cell, batchFirst: boolean): Recurre
   const opt = (i: number) =>
     i < (cell === 'lstm' ? 8 : 6) && present(ctx, i) ? input(ctx, i) : undefined;
   const view = (t: Tensor | undefined, perm: number[]) =>
-    t === undefined
-      ? undefined
-      : batchFirst
-      ? transpose(engine, t, { perm })
-      : t.reshape(t.shape);
+    t === undefined ? undefined : batchFirst ? transpose(engine, t, { perm }) : t.reshape(t.shape);
   const x = input(ctx, X);
   return {
     x: view(x, [1, 0, 2])!,
