@@ -108,7 +108,8 @@ async function showModel(
       }%), batch of ${logits.shape[0]} in ${
         ms.toFixed(0)
       } ms; ${s.totals.params.toLocaleString()} ` +
-        `parameters, ${(s.totals.flops / 1e6).toFixed(2)} MFLOPs per example.`,
+        `parameters, ${(s.totals.flops / 1e6).toFixed(2)} MFLOPs per example.` +
+        (s.weights.notes.length > 0 ? ` Weights: ${s.weights.notes.join('; ')}.` : ''),
     ));
     section.append(table(
       ['node', 'op', 'output shape', 'params', 'FLOPs'],

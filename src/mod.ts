@@ -61,6 +61,7 @@ export {
 export {
   abs,
   ceil,
+  celu,
   clip,
   type ClipOptions,
   cos,
@@ -71,18 +72,24 @@ export {
   gelu,
   hardSigmoid,
   hardSwish,
+  isInf,
+  isNan,
   leakyRelu,
   log,
+  mish,
   neg,
   reciprocal,
   relu,
   round,
+  selu,
   sigmoid,
   sign,
   sin,
   softplus,
+  softsign,
   sqrt,
   tanh,
+  thresholdedRelu,
   unary,
   UNARY_OPS,
   UNARY_PARAMETERS,
@@ -117,7 +124,9 @@ export {
   argmin,
   max,
   mean,
+  logSumExp,
   min,
+  prod,
   reduce,
   REDUCE_OPS,
   type ReduceOp,
@@ -125,6 +134,15 @@ export {
   reduceReference,
   sum,
 } from './ops/reduce.ts';
+export { mod, type ModOptions, modReference } from './ops/mod.ts';
+export {
+  topK,
+  topKBackward,
+  type TopKBackwardOptions,
+  topKBackwardReference,
+  type TopKOptions,
+  topKReference,
+} from './ops/topk.ts';
 export { logSoftmax, softmax, type SoftmaxOptions, softmaxReference } from './ops/softmax.ts';
 export { transpose, type TransposeOptions, transposeReference } from './ops/transpose.ts';
 export {
@@ -222,6 +240,36 @@ export {
 } from './ops/slice.ts';
 export { expand, type ExpandOptions, expandOutputShape, expandReference } from './ops/expand.ts';
 export { type CopyView, stridedCopy, stridedCopyReference } from './ops/strided_copy.ts';
+export {
+  pad,
+  padBackward,
+  type PadBackwardOptions,
+  padBackwardReference,
+  type PadMode,
+  type PadOptions,
+  padOutputShape,
+  padReference,
+} from './ops/pad.ts';
+export {
+  gatherElements,
+  type GatherElementsOptions,
+  gatherElementsReference,
+  scatterElements,
+  type ScatterElementsOptions,
+  scatterElementsReference,
+  type ScatterReduction,
+} from './ops/gather_elements.ts';
+export {
+  gatherND,
+  type GatherNdOptions,
+  gatherNdReference,
+  scatterND,
+  type ScatterNdOptions,
+  scatterNdReference,
+} from './ops/gather_nd.ts';
+export { oneHot, type OneHotOptions, oneHotReference } from './ops/one_hot.ts';
+export { cumSum, cumSumBackward, type CumSumOptions, cumSumReference } from './ops/cum_sum.ts';
+export { einsum, einsumBackward, einsumOutputShape, einsumReference } from './ops/einsum.ts';
 export { cast, type CastOptions, castReference, type CastTarget } from './ops/cast.ts';
 export {
   layerNormalization,

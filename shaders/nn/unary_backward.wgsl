@@ -16,7 +16,9 @@
 //   alpha at 0 (1 only for x > 0), clip' is 1 on the closed [min, max] (0 for NaN x and for
 //   crossed bounds), hardSigmoid' is alpha strictly inside 0 < alpha·x + beta < 1, hardSwish'
 //   is 2·alpha·x + beta on the closed interval 0 <= alpha·x + beta <= 1 (PyTorch's hardswish
-//   backward), elu' is alpha·exp(x) for x <= 0; floor, ceil, round and sign have derivative 0.
+//   backward), elu' is alpha·exp(x) for x <= 0, selu' gamma·alpha·exp(x) and celu' exp(x/alpha)
+//   for x <= 0 (PyTorch's elu_backward), thresholdedRelu' is 1 only for x > alpha (PyTorch's
+//   threshold_backward); floor, ceil, round, sign, is_nan and is_inf have derivative 0.
 //   Where the derivative is 0 the result is 0 by select, not 0·dy: an infinite dy gives 0, not
 //   NaN (PyTorch's threshold_backward does the same for relu).
 // Numerics: sigmoid' = e/(1+e)² and tanh' = 4e/(1+e)² with e = exp(−|x|) or exp(−2|x|): exp is
@@ -26,6 +28,12 @@
 //   sqrt' is 0.5·inverseSqrt(x) (2 ulp); log' and reciprocal' use one division. sin'/cos' are
 //   cos/sin (2^-11 absolute on [−π, π]). log'(0), sqrt'(0) and reciprocal'(0) follow the
 //   platform's 1/0; do not rely on inf there.
+//   mish' = T + x·σ(x)·(1 − T²), T = tanh(softplus(x)), in the forward's exp(−|x|) form:
+//   4x·t(1 + t)/(n + 2)² for x ≤ 0 (n = t(t + 2)) and 4x·t²(1 + t)/d² for x > 0
+//   (d = 1 + 2t + 2t²); no overflow. softsign' = 1/(1 + |x|)². tan' = 1 + tan² with the forward's
+//   Cephes tan; atan' = 1/(1 + x²); asin' = ±inverseSqrt((1 − x)(1 + x)) and atanh' =
+//   1/((1 − x)(1 + x)) (factored: no cancellation near ±1); sinh' and cosh' are the forward's
+//   cosh and sinh; asinh' = inverseSqrt(x² + 1), acosh' = inverseSqrt((x − 1)(x + 1)).
 
 override WG: u32 = 64u;
 override OP: u32 = 0u;
@@ -100,6 +108,68 @@ fn gelu_tanh_grad(v: f32) -> f32 {
   return 0.5 * (1.0 + tanh_stable(k)) + 0.5 * v * tanh_grad(k) * dk;
 }
 
+const INF_BITS: u32 = 0x7f800000u;
+
+// Runtime bit casts: Tint rejects a constant expression whose value is NaN or ±inf.
+fn from_bits(bits: u32) -> f32 {
+  return bitcast<f32>(bits);
+}
+
+// d/dv of v·tanh(softplus(v)) (see the forward's mish).
+fn mish_grad(v: f32) -> f32 {
+  let t = exp(-abs(v));
+  if (v <= 0.0) {
+    let n = t * (t + 2.0);
+    let tanh_sp = n / (n + 2.0);
+    let d = n + 2.0;
+    return tanh_sp + 4.0 * v * t * (1.0 + t) / (d * d);
+  }
+  let p = 1.0 + 2.0 * t;
+  let d = p + 2.0 * t * t;
+  return p / d + 4.0 * v * t * t * (1.0 + t) / (d * d);
+}
+
+// Cephes tanf, as in nn/unary.wgsl.
+fn tan_c(v: f32) -> f32 {
+  let a = abs(v);
+  if (!(a < 8192.0)) {
+    return tan(v);
+  }
+  var j = u32(a * 1.27323954473516);
+  var y = f32(j);
+  if ((j & 1u) == 1u) {
+    j += 1u;
+    y += 1.0;
+  }
+  let z = ((a - y * 0.78515625) - y * 2.4187564849853515625e-4) - y * 3.77489497744594108e-8;
+  let zz = z * z;
+  var r = ((((((9.38540185543e-3 * zz + 3.11992232697e-3) * zz + 2.44301354525e-2) * zz +
+    5.34112807005e-2) * zz + 1.33387994085e-1) * zz + 3.33331568548e-1) * zz * z) + z;
+  if ((j & 2u) != 0u) {
+    r = -1.0 / r;
+  }
+  return select(r, -r, v < 0.0);
+}
+
+// sinh and cosh as in nn/unary.wgsl.
+fn sinh_c(v: f32) -> f32 {
+  let a = abs(v);
+  var r: f32;
+  if (a > 1.0) {
+    let e = exp(0.5 * a);
+    r = (0.5 * e) * e - 0.5 / (e * e);
+  } else {
+    let z = a * a;
+    r = ((2.03721912945e-4 * z + 8.33028376239e-3) * z + 1.66667160211e-1) * z * a + a;
+  }
+  return select(r, -r, v < 0.0);
+}
+
+fn cosh_c(v: f32) -> f32 {
+  let e = exp(0.5 * abs(v));
+  return (0.5 * e) * e + 0.5 / (e * e);
+}
+
 // dy·f'(v). Piecewise-zero derivatives select 0 rather than multiply by it.
 fn grad(v: f32, g: f32) -> f32 {
   switch OP {
@@ -136,7 +206,29 @@ fn grad(v: f32, g: f32) -> f32 {
     case 19u: { return g * sigmoid_stable(v); }
     case 20u: { return g * cos(v); }
     case 21u: { return -g * sin(v); }
-    // 17 floor, 18 ceil, 22 round, 23 sign: piecewise constant.
+    case 24u: {
+      return select(g * (params.beta * params.alpha * exp(v)), g * params.beta, v > 0.0);
+    }
+    case 25u: { return select(g * exp(v / params.alpha), g, v > 0.0); }
+    case 26u: { return g * mish_grad(v); }
+    case 27u: {
+      let d = 1.0 + abs(v);
+      return g / (d * d);
+    }
+    case 28u: { return select(0.0, g, v > params.alpha); }
+    case 29u: {
+      let t = tan_c(v);
+      return g * (1.0 + t * t);
+    }
+    case 30u: { return g / (1.0 + v * v); }
+    case 31u: { return g * inverseSqrt((1.0 - v) * (1.0 + v)); }
+    case 32u: { return -g * inverseSqrt((1.0 - v) * (1.0 + v)); }
+    case 33u: { return g * cosh_c(v); }
+    case 34u: { return g * sinh_c(v); }
+    case 35u: { return g * inverseSqrt(v * v + 1.0); }
+    case 36u: { return g * inverseSqrt((v - 1.0) * (v + 1.0)); }
+    case 37u: { return g / ((1.0 - v) * (1.0 + v)); }
+    // 17 floor, 18 ceil, 22 round, 23 sign, 38 is_nan, 39 is_inf: piecewise constant.
     default: { return 0.0; }
   }
 }

@@ -35,7 +35,23 @@ export type UnaryOp =
   | 'sin'
   | 'cos'
   | 'round'
-  | 'sign';
+  | 'sign'
+  | 'selu'
+  | 'celu'
+  | 'mish'
+  | 'softsign'
+  | 'thresholdedRelu'
+  | 'tan'
+  | 'atan'
+  | 'asin'
+  | 'acos'
+  | 'sinh'
+  | 'cosh'
+  | 'asinh'
+  | 'acosh'
+  | 'atanh'
+  | 'isNaN'
+  | 'isInf';
 
 /** Supported unary functions and their `OP` override code in the shader. */
 export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = Object.freeze({
@@ -63,7 +79,31 @@ export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = Object.freeze({
   cos: 21,
   round: 22,
   sign: 23,
+  selu: 24,
+  celu: 25,
+  mish: 26,
+  softsign: 27,
+  thresholdedRelu: 28,
+  tan: 29,
+  atan: 30,
+  asin: 31,
+  acos: 32,
+  sinh: 33,
+  cosh: 34,
+  asinh: 35,
+  acosh: 36,
+  atanh: 37,
+  isNaN: 38,
+  isInf: 39,
 });
+
+/** ONNX's default `alpha` of `Selu`. */
+export const SELU_ALPHA = 1.67326319217;
+/** ONNX's default `gamma` of `Selu` (the `beta` of {@linkcode unary}'s `selu`). */
+export const SELU_GAMMA = 1.05070102;
+
+/** Functions that take `alpha` but no `beta`. */
+const ALPHA_ONLY: ReadonlySet<UnaryOp> = new Set(['leakyRelu', 'elu', 'celu', 'thresholdedRelu']);
 
 /**
  * Default `alpha` and `beta` of the functions that take them (ONNX's defaults). For `clip`,
@@ -77,19 +117,26 @@ export const UNARY_PARAMETERS: Readonly<
   hardSwish: Object.freeze({ alpha: 1 / 6, beta: 0.5 }),
   clip: Object.freeze({ alpha: -Infinity, beta: Infinity }),
   elu: Object.freeze({ alpha: 1, beta: 0 }),
+  selu: Object.freeze({ alpha: SELU_ALPHA, beta: SELU_GAMMA }),
+  celu: Object.freeze({ alpha: 1, beta: 0 }),
+  thresholdedRelu: Object.freeze({ alpha: 1, beta: 0 }),
+  isInf: Object.freeze({ alpha: 1, beta: 1 }),
 });
 
 /** Options for {@linkcode unary}. */
 export interface UnaryOptions {
   /**
    * First parameter: the negative-side slope of `leakyRelu`, the negative-side scale of `elu`,
-   * the slope of `hardSigmoid` and `hardSwish`, the lower bound of `clip`. Default: see
-   * {@linkcode UNARY_PARAMETERS}. Only the functions listed there take one.
+   * `selu` and `celu` (non-zero for `celu`), the slope of `hardSigmoid` and `hardSwish`, the
+   * lower bound of `clip`, the threshold of `thresholdedRelu`, whether `isInf` detects −inf
+   * (non-zero: yes). Default: see {@linkcode UNARY_PARAMETERS}. Only the functions listed there
+   * take one.
    */
   alpha?: number;
   /**
-   * Second parameter: the offset of `hardSigmoid` and `hardSwish`, the upper bound of `clip`
-   * (`leakyRelu` and `elu` take none).
+   * Second parameter: the offset of `hardSigmoid` and `hardSwish`, the upper bound of `clip`,
+   * the scale `gamma` of `selu`, whether `isInf` detects +inf (`leakyRelu`, `elu`, `celu` and
+   * `thresholdedRelu` take none).
    */
   beta?: number;
   /** Label of the output buffer. */
@@ -120,7 +167,7 @@ export function unaryParameters(
   for (const key of ['alpha', 'beta'] as const) {
     const v = options[key];
     if (v === undefined) continue;
-    if (!defaults || (key === 'beta' && (op === 'leakyRelu' || op === 'elu'))) {
+    if (!defaults || (key === 'beta' && ALPHA_ONLY.has(op))) {
       throw new ArgumentError(`Cannot run ${op}: it takes no ${key}, got ${key} = ${v}`);
     }
     if (typeof v !== 'number' || Number.isNaN(v) || (op !== 'clip' && !Number.isFinite(v))) {
@@ -129,6 +176,9 @@ export function unaryParameters(
           `got ${v}`,
       );
     }
+  }
+  if (op === 'celu' && options.alpha === 0) {
+    throw new ArgumentError('Cannot run celu: alpha must be non-zero (it divides x), got 0');
   }
   return {
     alpha: options.alpha ?? defaults?.alpha ?? 0,
@@ -222,6 +272,41 @@ export const round = (engine: Engine, x: Tensor): Tensor => unary(engine, 'round
 /** −1, 0 or 1 by the sign of x; ONNX `Sign`. */
 export const sign = (engine: Engine, x: Tensor): Tensor => unary(engine, 'sign', x);
 
+/** `gamma·x` for `x > 0`, else `gamma·alpha·(exp(x) − 1)`; ONNX `Selu` (its defaults). */
+export const selu = (
+  engine: Engine,
+  x: Tensor,
+  options: { alpha?: number; gamma?: number } = {},
+): Tensor => unary(engine, 'selu', x, { alpha: options.alpha, beta: options.gamma });
+/** `max(0, x) + min(0, alpha·(exp(x/alpha) − 1))` (default alpha 1); ONNX `Celu`. */
+export const celu = (engine: Engine, x: Tensor, options: { alpha?: number } = {}): Tensor =>
+  unary(engine, 'celu', x, { alpha: options.alpha });
+/** `x·tanh(softplus(x))`; ONNX `Mish`. */
+export const mish = (engine: Engine, x: Tensor): Tensor => unary(engine, 'mish', x);
+/** `x / (1 + |x|)`; ONNX `Softsign`. */
+export const softsign = (engine: Engine, x: Tensor): Tensor => unary(engine, 'softsign', x);
+/** `x` for `x > alpha`, else 0 (default alpha 1); ONNX `ThresholdedRelu`. */
+export const thresholdedRelu = (
+  engine: Engine,
+  x: Tensor,
+  options: { alpha?: number } = {},
+): Tensor => unary(engine, 'thresholdedRelu', x, { alpha: options.alpha });
+/** 1.0 where x is NaN (by bit pattern), else 0.0. */
+export const isNan = (engine: Engine, x: Tensor): Tensor => unary(engine, 'isNaN', x);
+/**
+ * 1.0 where x is an infinity that is detected (both by default), else 0.0; ONNX `IsInf`'s
+ * `detect_negative` and `detect_positive`.
+ */
+export const isInf = (
+  engine: Engine,
+  x: Tensor,
+  options: { detectNegative?: boolean; detectPositive?: boolean } = {},
+): Tensor =>
+  unary(engine, 'isInf', x, {
+    alpha: options.detectNegative === false ? 0 : 1,
+    beta: options.detectPositive === false ? 0 : 1,
+  });
+
 /** The error function in f64 (series below 3, continued fraction above; ~1e-13 absolute). */
 export function erf64(x: number): number {
   const a = Math.abs(x);
@@ -291,6 +376,23 @@ const REFERENCE: Record<UnaryOp, (v: number, alpha: number, beta: number) => num
   cos: Math.cos,
   round: roundHalfEven,
   sign: Math.sign,
+  selu: (v, alpha, gamma) => gamma * (v > 0 ? v : alpha * Math.expm1(v)),
+  celu: (v, alpha) => Math.max(0, v) + Math.min(0, alpha * Math.expm1(v / alpha)),
+  mish: (v) => v * Math.tanh(Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)))),
+  softsign: (v) => v / (1 + Math.abs(v)),
+  thresholdedRelu: (v, alpha) => (v > alpha ? v : 0),
+  tan: Math.tan,
+  atan: Math.atan,
+  asin: Math.asin,
+  acos: Math.acos,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
+  isNaN: (v) => (Number.isNaN(v) ? 1 : 0),
+  isInf: (v, negative, positive) =>
+    (v === Infinity && positive !== 0) || (v === -Infinity && negative !== 0) ? 1 : 0,
 };
 
 /**

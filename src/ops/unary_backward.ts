@@ -21,7 +21,9 @@ import { erf64, UNARY_OPS, type UnaryOp, type UnaryOptions, unaryParameters } fr
  * Derivatives at kinks follow PyTorch autograd: `relu'(0) = abs'(0) = 0`, `leakyRelu'(0) =
  * alpha`, `clip` passes the gradient on the closed `[min, max]`, `hardSigmoid'` is `alpha`
  * strictly inside its linear part, `hardSwish'` is `2·alpha·x + beta` on the closed linear part;
- * floor, ceil, round and sign have derivative 0. A zero derivative gives 0 even for an infinite
+ * `selu'` and `celu'` take their negative-side value at 0 (`gamma·alpha`, 1),
+ * `thresholdedRelu'` is 0 at the threshold; floor, ceil, round, sign, isNaN and isInf have
+ * derivative 0. A zero derivative gives 0 even for an infinite
  * `dy`.
  *
  * @example
@@ -116,6 +118,25 @@ const DERIVATIVE: Record<UnaryOp, (v: number, alpha: number, beta: number) => nu
   cos: (v) => -Math.sin(v),
   round: () => 0,
   sign: () => 0,
+  selu: (v, alpha, gamma) => (v > 0 ? gamma : gamma * alpha * Math.exp(v)),
+  celu: (v, alpha) => (v > 0 ? 1 : Math.exp(v / alpha)),
+  mish: (v) => {
+    const t = Math.tanh(Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))));
+    return t + v * sigmoid64(v) * (1 - t * t);
+  },
+  softsign: (v) => 1 / ((1 + Math.abs(v)) ** 2),
+  thresholdedRelu: (v, alpha) => (v > alpha ? 1 : 0),
+  tan: (v) => 1 + Math.tan(v) ** 2,
+  atan: (v) => 1 / (1 + v * v),
+  asin: (v) => 1 / Math.sqrt((1 - v) * (1 + v)),
+  acos: (v) => -1 / Math.sqrt((1 - v) * (1 + v)),
+  sinh: Math.cosh,
+  cosh: Math.sinh,
+  asinh: (v) => 1 / Math.sqrt(v * v + 1),
+  acosh: (v) => 1 / Math.sqrt((v - 1) * (v + 1)),
+  atanh: (v) => 1 / ((1 - v) * (1 + v)),
+  isNaN: () => 0,
+  isInf: () => 0,
 };
 
 /**

@@ -39,6 +39,16 @@ const u = 2 ** -24; // unit roundoff of f32; one ulp of a value is at most 2u of
 // - gelu_tanh (|x| ≤ 6): 0.5(1 + tanh k) within a few u absolute, the sech² term as tanh above on
 //   a value ≤ 0.7: absolute 2⁻²⁰ plus 64u relative.
 // - sin, cos: 2⁻¹¹ absolute (WGSL's bound), times |dy| ≤ 1.
+// - selu, celu (x ≥ −8): (gamma·)alpha·exp(x) (or exp(x/alpha)) as elu: 48u relative.
+// - mish (|x| ≤ 20): T + 4x·t(1 + t)/(n + 2)² (or its x > 0 form) with t = exp(−|x|) within
+//   3 + 40 ulp; both terms are O(1) and mish' crosses 0 (x ≈ −1.19), so the bound is absolute:
+//   under 100u of |T| + |second term| ≤ 1.5, plus roundings: 2⁻¹⁷.
+// - softsign: (1 + |x|)² and one division: 8u relative. atan, asinh, acosh, atanh, asin,
+//   acos: one or two products/adds of exact-ish operands and a division or inverseSqrt
+//   (2.5 ulp, 2 ulp): 8u relative (the (1 − x)(1 + x) factoring avoids the cancellation of
+//   1 − x² near ±1).
+// - tan (|x| ≤ 1.4): 1 + t² with t within 16u (the forward's bound): 40u relative.
+// - sinh, cosh (|x| ≤ 10): the forward's cosh, sinh (64u) and the product: 72u relative.
 const CASES: Record<UnaryOp, { lo: number; hi: number; atol: number; rtol: number }> = {
   relu: { lo: -4, hi: 4, atol: 0, rtol: 0 },
   abs: { lo: -4, hi: 4, atol: 0, rtol: 0 },
@@ -64,6 +74,22 @@ const CASES: Record<UnaryOp, { lo: number; hi: number; atol: number; rtol: numbe
   cos: { lo: -Math.PI, hi: Math.PI, atol: 2 ** -11, rtol: 0 },
   round: { lo: -8, hi: 8, atol: 0, rtol: 0 },
   sign: { lo: -2, hi: 2, atol: 0, rtol: 0 },
+  selu: { lo: -8, hi: 4, atol: 0, rtol: 48 * u },
+  celu: { lo: -8, hi: 4, atol: 0, rtol: 48 * u },
+  mish: { lo: -20, hi: 20, atol: 2 ** -17, rtol: 0 },
+  softsign: { lo: -8, hi: 8, atol: 0, rtol: 8 * u },
+  thresholdedRelu: { lo: -4, hi: 4, atol: 0, rtol: 0 },
+  tan: { lo: -1.4, hi: 1.4, atol: 0, rtol: 40 * u },
+  atan: { lo: -20, hi: 20, atol: 0, rtol: 8 * u },
+  asin: { lo: -0.999, hi: 0.999, atol: 0, rtol: 8 * u },
+  acos: { lo: -0.999, hi: 0.999, atol: 0, rtol: 8 * u },
+  sinh: { lo: -10, hi: 10, atol: 0, rtol: 72 * u },
+  cosh: { lo: -10, hi: 10, atol: 0, rtol: 72 * u },
+  asinh: { lo: -20, hi: 20, atol: 0, rtol: 8 * u },
+  acosh: { lo: 1.001, hi: 20, atol: 0, rtol: 8 * u },
+  atanh: { lo: -0.999, hi: 0.999, atol: 0, rtol: 8 * u },
+  isNaN: { lo: -4, hi: 4, atol: 0, rtol: 0 },
+  isInf: { lo: -4, hi: 4, atol: 0, rtol: 0 },
 };
 
 const SIZES = [1, 63, 64, 65, 1000];
@@ -79,7 +105,11 @@ for (const op of OPS) {
       using dy = tensor(e, grad, [n]);
       using dx = unaryBackward(e, op, x, dy);
       assertArrayEquals(dx.shape, [n]);
-      assertClose(await dx.read(), unaryBackwardReference(op, data, grad), c, `${op} n=${n}`);
+      const ref = unaryBackwardReference(op, data, grad);
+      const worst = assertClose(await dx.read(), ref, c, `${op} n=${n}`);
+      if (n === 1000) {
+        console.log(`unaryBackward ${op}: worst error ${worst.toFixed(3)} of tolerance`);
+      }
     }
   });
 }
@@ -96,9 +126,22 @@ const FD_PARAMS: Partial<Record<UnaryOp, { alpha: number; beta?: number }>> = {
   hardSwish: { alpha: 0.3, beta: 0.6 },
   clip: { alpha: -1, beta: 0.5 },
   elu: { alpha: 0.7 },
+  selu: { alpha: 1.5, beta: 0.8 },
+  celu: { alpha: 0.6 },
+  thresholdedRelu: { alpha: 0.7 },
 };
 // Near 0, log, sqrt and reciprocal have a third derivative too large for the step h below.
-const FD_LOW: Partial<Record<UnaryOp, number>> = { log: 0.1, sqrt: 0.1, reciprocal: 0.1 };
+// Likewise asin, acos, atanh near ±1 and acosh near 1: the domain for differences is narrower.
+const FD_LOW: Partial<Record<UnaryOp, number>> = {
+  log: 0.1,
+  sqrt: 0.1,
+  reciprocal: 0.1,
+  asin: -0.95,
+  acos: -0.95,
+  atanh: -0.95,
+  acosh: 1.05,
+};
+const FD_HIGH: Partial<Record<UnaryOp, number>> = { asin: 0.95, acos: 0.95, atanh: 0.95 };
 const KINKS: Partial<Record<UnaryOp, (v: number) => boolean>> = {
   relu: (v) => near(v, [0]),
   abs: (v) => near(v, [0]),
@@ -111,6 +154,9 @@ const KINKS: Partial<Record<UnaryOp, (v: number) => boolean>> = {
   floor: (v) => nearGrid(v, 0),
   ceil: (v) => nearGrid(v, 0),
   round: (v) => nearGrid(v, 0.5),
+  selu: (v) => near(v, [0]),
+  celu: (v) => near(v, [0]),
+  thresholdedRelu: (v) => near(v, [0.7]),
 };
 
 testGpu('unaryBackwardReference matches central differences of unaryReference', getEngine, () => {
@@ -122,7 +168,8 @@ testGpu('unaryBackwardReference matches central differences of unaryReference', 
     const c = CASES[op];
     const params = FD_PARAMS[op] ?? {};
     const lo = FD_LOW[op] ?? c.lo;
-    const xs = Array.from(uniform(400, 31, lo, c.hi)).filter((v) => !KINKS[op]?.(v));
+    const hi = FD_HIGH[op] ?? c.hi;
+    const xs = Array.from(uniform(400, 31, lo, hi)).filter((v) => !KINKS[op]?.(v));
     const ones = xs.map(() => 1);
     const plus = unaryReference(op, xs.map((v) => v + h), params);
     const minus = unaryReference(op, xs.map((v) => v - h), params);
@@ -149,10 +196,13 @@ testGpu('unaryBackward: kinks follow PyTorch autograd', getEngine, async (e) => 
     ['elu', { alpha: 2 }, [2 * Math.exp(-2), 2 * Math.exp(-1), 2, 1, 1, 1]],
     ['sign', {}, [0, 0, 0, 0, 0, 0]],
     ['round', {}, [0, 0, 0, 0, 0, 0]],
+    ['selu', { alpha: 2, beta: 0.5 }, [Math.exp(-2), Math.exp(-1), 1, 0.5, 0.5, 0.5]],
+    ['celu', { alpha: 2 }, [Math.exp(-1), Math.exp(-0.5), 1, 1, 1, 1]],
+    ['thresholdedRelu', { alpha: 1 }, [0, 0, 0, 0, 0, 1]], // 0 at the threshold
   ];
   for (const [op, params, want] of expect) {
     using dx = unaryBackward(e, op, tx, dy, params);
-    // Exact except elu's alpha·exp(x): exp within 3 + 2·2 ulp, one product: 16u.
+    // Exact except the exponentials of elu, selu, celu: exp within 3 + 2·2 ulp, products: 16u.
     assertClose(await dx.read(), want, { rtol: 16 * u }, `${op} ${JSON.stringify(params)}`);
     assertClose(unaryBackwardReference(op, x, ones, params), want, { rtol: 1e-15 }, op);
   }
@@ -243,7 +293,11 @@ testGpu('unaryBackward: empty tensors; rejects bad operands', getEngine, async (
   );
   assertThrows(() => unaryBackward(e, 'relu', x, i), ArgumentError, 'dy must be f32');
   assertThrows(() => unaryBackward(e, 'relu', i, x), ArgumentError, 'x must be f32');
-  assertThrows(() => unaryBackward(e, 'selu' as UnaryOp, x, x), ArgumentError, "unknown op 'selu'");
+  assertThrows(
+    () => unaryBackward(e, 'swish' as UnaryOp, x, x),
+    ArgumentError,
+    "unknown op 'swish'",
+  );
   assertThrows(() => unaryBackward(e, 'relu', x, x, { alpha: 1 }), ArgumentError, 'takes no alpha');
   assertThrows(() => unaryBackwardReference('relu', [1, 2], [1]), ArgumentError, 'dy 1');
   await Promise.resolve();

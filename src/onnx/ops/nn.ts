@@ -10,7 +10,6 @@ import {
   attrs,
   info,
   input,
-  knownInts,
   nodeError,
   type OpContext,
   type OperatorDef,
@@ -34,12 +33,9 @@ import {
   maxPool,
   poolOutputShape,
 } from '../../ops/pool.ts';
-import { reduce, type ReduceOp } from '../../ops/reduce.ts';
+import { reduce } from '../../ops/reduce.ts';
 import { logSoftmax, softmax } from '../../ops/softmax.ts';
-import { transpose } from '../../ops/transpose.ts';
 import { type Tensor, tensor } from '../../tensor.ts';
-import { compare } from '../../ops/compare.ts';
-import { expand } from '../../ops/expand.ts';
 import { convBackwardBias, convBackwardData, convBackwardWeight } from '../../ops/conv_backward.ts';
 import { planConvTranspose } from '../../ops/conv_transpose.ts';
 import { layerNormalizationBackward } from '../../ops/layer_norm_backward.ts';
@@ -52,6 +48,7 @@ import {
 import { softmaxBackward } from '../../ops/softmax_backward.ts';
 import { outputGrad, scale, unbroadcast } from '../../grad/util.ts';
 import { axisOf } from './cpu.ts';
+import { reduceOp } from './reduce.ts';
 
 function autoPad(ctx: OpContext): AutoPad {
   const v = attrs(ctx).string('auto_pad', 'NOTSET');
@@ -104,110 +101,6 @@ function scaled(
   } finally {
     t.destroy();
   }
-}
-
-function reduceAxes(ctx: OpContext): number[] | null {
-  const rank = info(ctx, 0).shape.length;
-  const fromInput = (ctx.node.op === 'ReduceSum' && ctx.opset >= 13) || ctx.opset >= 18;
-  const axes = fromInput
-    ? (present(ctx, 1) ? knownInts(ctx, 1, 'axes') : [])
-    : attrs(ctx).ints('axes', []);
-  if (axes.length === 0) {
-    return attrs(ctx).int('noop_with_empty_axes', 0) === 1 ? null : [...Array(rank).keys()];
-  }
-  const out = [
-    ...new Set(axes.map((a) => {
-      if (a < -rank || a >= rank) nodeError(ctx, `axis ${a} is out of range for rank ${rank}`);
-      return axisOf(a, rank);
-    })),
-  ].sort((p, q) => p - q);
-  return out;
-}
-
-function reduceOp(op: ReduceOp): OperatorDef {
-  const shapeOf = (ctx: OpContext): number[] => {
-    const x = info(ctx, 0);
-    const axes = reduceAxes(ctx);
-    if (!axes) return [...x.shape];
-    const keep = attrs(ctx).int('keepdims', 1) === 1;
-    return keep
-      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
-      : x.shape.filter((_, i) => !axes.includes(i));
-  };
-  return {
-    infer: (ctx) => [{ dtype: info(ctx, 0).dtype, shape: shapeOf(ctx) }],
-    cpu(ctx) {
-      const x = value(ctx, 0);
-      if (!x) return null;
-      const axes = reduceAxes(ctx);
-      const shape = shapeOf(ctx);
-      if (!axes) return [{ ...x, shape }];
-      const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-      const out = new Float64Array(elementCount(keptShape)).fill(op === 'max' ? -Infinity : 0);
-      const counts = elementCount(x.shape) / Math.max(1, out.length);
-      for (let i = 0; i < x.data.length; i++) {
-        let rest = i;
-        let o = 0;
-        let stride = 1;
-        for (let d = x.shape.length - 1; d >= 0; d--) {
-          const c = rest % x.shape[d];
-          rest = Math.floor(rest / x.shape[d]);
-          if (!axes.includes(d)) o += c * stride;
-          stride *= keptShape[d];
-        }
-        out[o] = op === 'max' ? Math.max(out[o], x.data[i]) : out[o] + x.data[i];
-      }
-      if (op === 'mean') { for (let i = 0; i < out.length; i++) out[i] /= counts; }
-      return [cpuTensor(x.dtype, shape, out)];
-    },
-    gpu(ctx) {
-      const x = input(ctx, 0);
-      const axes = reduceAxes(ctx);
-      const [out] = ctx.outputs;
-      if (!axes) return [x.reshape(x.shape)];
-      const rank = x.rank;
-      // Bring the reduced axes together at the end (a transpose unless they already are), view
-      // them as one axis, reduce it.
-      const kept = [...Array(rank).keys()].filter((i) => !axes.includes(i));
-      const perm = [...kept, ...axes];
-      const moved = perm.every((p, i) => p === i)
-        ? x.reshape(x.shape)
-        : transpose(ctx.engine, x, { perm });
-      const keptShape = kept.map((i) => x.shape[i]);
-      const merged = moved.reshape([...keptShape, elementCount(axes.map((i) => x.shape[i]))]);
-      moved.destroy();
-      const reduced = reduce(ctx.engine, op, merged, { axis: -1 });
-      merged.destroy();
-      const result = reduced.reshape(out.shape);
-      reduced.destroy();
-      return [result];
-    },
-    cpuInputs: [1],
-    flops: (ctx) => count(info(ctx, 0)),
-    backward(ctx) {
-      // The gradient spreads back over the reduced axes: evenly for a mean, to the maxima
-      // (shared equally between ties) for a max.
-      const engine = ctx.engine;
-      const x = input(ctx, 0);
-      const axes = reduceAxes(ctx);
-      using g = outputGrad(ctx);
-      if (!axes) return [g.reshape(x.shape)];
-      const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-      using gKept = g.reshape(keptShape);
-      using spread = expand(engine, gKept, x.shape);
-      if (op === 'sum') return [spread.reshape(x.shape)];
-      if (op === 'mean') {
-        return [scale(engine, spread, elementCount(keptShape) / Math.max(1, x.size))];
-      }
-      using y = ctx.results[0]!.reshape(keptShape);
-      using yFull = expand(engine, y, x.shape);
-      using hit = compare(engine, 'equal', x, yFull);
-      using mask = cast(engine, hit, 'f32');
-      using ties = unbroadcast(engine, mask, keptShape);
-      using share = binary(engine, 'div', mask, ties);
-      return [binary(engine, 'mul', spread, share)];
-    },
-  };
 }
 
 function softmaxOp(log: boolean): OperatorDef {
