@@ -122,9 +122,9 @@ export {
 export {
   argmax,
   argmin,
+  logSumExp,
   max,
   mean,
-  logSumExp,
   min,
   prod,
   reduce,
@@ -242,6 +242,7 @@ export { expand, type ExpandOptions, expandOutputShape, expandReference } from '
 export { type CopyView, stridedCopy, stridedCopyReference } from './ops/strided_copy.ts';
 export {
   pad,
+  PAD_MODES,
   padBackward,
   type PadBackwardOptions,
   padBackwardReference,
@@ -254,6 +255,7 @@ export {
   gatherElements,
   type GatherElementsOptions,
   gatherElementsReference,
+  SCATTER_REDUCTIONS,
   scatterElements,
   type ScatterElementsOptions,
   scatterElementsReference,
@@ -288,9 +290,15 @@ export {
   type RunOptions,
   type RunResult,
 } from './onnx/model.ts';
-export { parseOnnx } from './onnx/parse.ts';
+export { type ExternalData, parseOnnx, type ParseOptions } from './onnx/parse.ts';
 export { ONNX_OPERATORS, supportedOperators } from './onnx/registry.ts';
-export { type ModelStructure, modelStructure, type NodeStructure } from './onnx/structure.ts';
+export {
+  type ModelStructure,
+  modelStructure,
+  type NodeStructure,
+  type StoredType,
+  type WeightStorage,
+} from './onnx/structure.ts';
 export { ModelFormatError, NodeError, UnsupportedOperatorError } from './graph/errors.ts';
 export type {
   AttributeValue,
@@ -325,16 +333,18 @@ export {
   type Method,
   METHODS,
 } from './explain/explain.ts';
-export type { CamMethod, GradCamOptions } from './explain/grad_cam.ts';
+export type { CamInterpolation, CamMethod, GradCamOptions } from './explain/grad_cam.ts';
 export type { GradientMethod } from './explain/gradient.ts';
 export type { NoiseMethod, SmoothGradOptions } from './explain/smoothgrad.ts';
 export type { IntegratedGradientsOptions } from './explain/integrated_gradients.ts';
-export type { OcclusionOptions } from './explain/occlusion.ts';
+export type { OcclusionBorder, OcclusionOptions } from './explain/occlusion.ts';
 export {
   INTEGRATION_RULES,
   type IntegrationRule,
   type Quadrature,
   quadrature,
+  type QuadratureOptions,
+  type TrapezoidWeights,
 } from './explain/quadrature.ts';
 export {
   type Baseline,
@@ -342,7 +352,15 @@ export {
   type BaselineOptions,
   gaussianBlur,
 } from './explain/baseline.ts';
-export { GUIDED_BACKPROP_RULES, type LrpOptions, type LrpRule, lrpRules } from './explain/rules.ts';
+export {
+  GUIDED_BACKPROP_RULES,
+  type LrpGraph,
+  type LrpOptions,
+  type LrpRule,
+  lrpRules,
+} from './explain/rules.ts';
+export { type BatchInfo, freeBatchReason } from './graph/batch.ts';
+export { type RowPart, stackRows, takeRows, type TakeRowsOptions } from './ops/rows.ts';
 export {
   type Curve,
   deletionInsertion,

@@ -16,7 +16,8 @@ import { empty, formatShape, normalizeAxis, stridesOf, type Tensor } from '../te
 import { checkChoice, checkOperand, WORKGROUP_SIZE } from './common.ts';
 
 /** Scatter reductions, with their `REDUCTION` override code in the scatter shaders. */
-export const SCATTER_REDUCTIONS = Object.freeze({ none: 0, add: 1, mul: 2, max: 3, min: 4 });
+export const SCATTER_REDUCTIONS: Readonly<{ none: 0; add: 1; mul: 2; max: 3; min: 4 }> = Object
+  .freeze({ none: 0, add: 1, mul: 2, max: 3, min: 4 });
 
 /** A scatter reduction. */
 export type ScatterReduction = keyof typeof SCATTER_REDUCTIONS;

@@ -15,7 +15,12 @@ import { checkChoice, checkOperand, WORKGROUP_SIZE } from './common.ts';
 import { stridedCopy } from './strided_copy.ts';
 
 /** Padding modes, with their `MODE` override code in the shaders. */
-export const PAD_MODES = Object.freeze({ constant: 0, reflect: 1, edge: 2, wrap: 3 });
+export const PAD_MODES: Readonly<{ constant: 0; reflect: 1; edge: 2; wrap: 3 }> = Object.freeze({
+  constant: 0,
+  reflect: 1,
+  edge: 2,
+  wrap: 3,
+});
 
 /** A padding mode. */
 export type PadMode = keyof typeof PAD_MODES;
