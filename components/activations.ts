@@ -16,7 +16,7 @@
  * @module
  */
 
-import { html, type TemplateResult } from 'lit';
+import { html, type PropertyDeclarations, type TemplateResult } from 'lit';
 import type { Texture2D } from 'regl';
 import { GlassElement } from './shared/glass_element.ts';
 import { ReglController } from './shared/regl_controller.ts';
@@ -82,7 +82,7 @@ const CELL_GAP = 2;
  * @cssprop --glass-accent - outline of the selected cell and the focus ring.
  */
 export class GlassActivations extends GlassElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     ...GlassElement.properties,
     data: { attribute: false },
     shape: { attribute: false },
@@ -432,10 +432,4 @@ export class GlassActivations extends GlassElement {
 
 if (!customElements.get('glass-activations')) {
   customElements.define('glass-activations', GlassActivations);
-}
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-activations': GlassActivations;
-  }
 }

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { html, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyDeclarations, type TemplateResult } from 'lit';
 import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
 import type { Texture2D } from 'regl';
 import { GlassElement } from './shared/glass_element.ts';
@@ -91,7 +91,7 @@ const GAP = 16;
  * @cssprop --glass-tooltip-fg - tooltip text.
  */
 export class GlassAttention extends GlassElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     ...GlassElement.properties,
     weights: { attribute: false },
     shape: { attribute: false },
@@ -528,10 +528,4 @@ export class GlassAttention extends GlassElement {
 
 if (!customElements.get('glass-attention')) {
   customElements.define('glass-attention', GlassAttention);
-}
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-attention': GlassAttention;
-  }
 }

@@ -7,11 +7,25 @@
  * @module
  */
 
-import { html, unsafeCSS } from 'lit';
+import {
+  type CSSResultGroup,
+  html,
+  type PropertyDeclarations,
+  type TemplateResult,
+  unsafeCSS,
+} from 'lit';
 import type { Buffer, DrawCommand, Regl } from 'regl';
+import { vec2d } from 'wgpu-matrix';
 import type { ModelStructure, NodeStructure } from '../src/onnx/structure.ts';
 import { GlElement } from './gl_element.ts';
 import { layoutGraph, type LayoutResult } from './graph_layout.ts';
+import {
+  clipFromWorld,
+  glslMat3,
+  screenFromWorld,
+  type ViewSize,
+  worldFromScreen,
+} from './shared/view_transform.ts';
 import {
   BASE_CSS,
   categorical,
@@ -145,7 +159,7 @@ attribute vec2 corner;
 attribute vec2 center, size;
 attribute vec3 color;
 attribute float flag;
-uniform vec2 scale, offset;
+uniform mat3 view; // world -> clip (shared/view_transform.ts)
 uniform float pixels;
 varying vec4 vColor;
 varying vec2 vLocal;
@@ -153,7 +167,7 @@ varying vec2 vHalf;
 varying float vFlag;
 void main() {
   vec2 p = center + corner * size;
-  gl_Position = vec4(p * scale + offset, 0.0, 1.0);
+  gl_Position = vec4((view * vec3(p, 1.0)).xy, 0.0, 1.0);
   vColor = vec4(color, 1.0);
   vLocal = corner * size * pixels;
   vHalf = size * 0.5 * pixels;
@@ -179,8 +193,8 @@ void main() {
 const EDGE_VERT = `
 precision highp float;
 attribute vec2 position;
-uniform vec2 scale, offset;
-void main() { gl_Position = vec4(position * scale + offset, 0.0, 1.0); }`;
+uniform mat3 view;
+void main() { gl_Position = vec4((view * vec3(position, 1.0)).xy, 0.0, 1.0); }`;
 
 const EDGE_FRAG = `
 precision highp float;
@@ -221,7 +235,7 @@ void main() { gl_FragColor = color; }`;
  * @cssprop --glass-error-color - message color.
  */
 export class GlassGraph extends GlElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     structure: { attribute: false },
     collapse: { type: Boolean },
     expanded: { attribute: false },
@@ -232,7 +246,7 @@ export class GlassGraph extends GlElement {
     _viewTick: { state: true },
   };
 
-  static override styles = unsafeCSS(
+  static override styles: CSSResultGroup = unsafeCSS(
     BASE_CSS + `
 :host { height: 480px; }
 .frame { cursor: grab; overflow: hidden; }
@@ -320,10 +334,8 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     const l = this.#layout;
     const v = this.#ensureView();
     if (i === undefined || !l || !v) return null;
-    return [
-      (l.x[i] - v.cx) * v.scale + this.width / 2,
-      (l.y[i] - v.cy) * v.scale + this.height / 2,
-    ];
+    const [x, y] = vec2d.transformMat3([l.x[i], l.y[i]], screenFromWorld(v, this.#viewSize()));
+    return [x, y];
   }
 
   /** The drawn node at a screen position (CSS pixels), or −1. */
@@ -331,8 +343,7 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     const l = this.#layout;
     const v = this.#ensureView();
     if (!l || !v) return -1;
-    const wx = v.cx + (sx - this.width / 2) / v.scale;
-    const wy = v.cy + (sy - this.height / 2) / v.scale;
+    const [wx, wy] = vec2d.transformMat3([sx, sy], worldFromScreen(v, this.#viewSize()));
     for (let i = 0; i < this.#visible.length; i++) {
       const [w, h] = this.#size(i);
       if (Math.abs(l.x[i] - wx) <= w / 2 && Math.abs(l.y[i] - wy) <= h / 2) return i;
@@ -519,10 +530,7 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     const flag = regl.buffer({ usage: 'dynamic', type: 'float', length: 4 });
     const edge = regl.buffer({ usage: 'static', type: 'float', length: 4 });
     this.#gpu = { node, flag, edge };
-    const uniforms = {
-      scale: regl.prop<{ scale: number[] }, 'scale'>('scale'),
-      offset: regl.prop<{ offset: number[] }, 'offset'>('offset'),
-    };
+    const uniforms = { view: regl.prop<{ view: Float32Array }, 'view'>('view') };
     // Two triangles per node, not instancing: SwiftShader drew 10k instanced quads in 219 ms
     // and the same quads as plain triangles in 37 ms.
     const stride = NODE_FLOATS * 4;
@@ -613,9 +621,7 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     const v = this.#ensureView();
     const l = this.#layout;
     if (!this.#commands || !v || !l || this._message) return;
-    const sx = (2 * v.scale) / this.width;
-    const sy = (2 * v.scale) / this.height;
-    const common = { scale: [sx, -sy], offset: [-sx * v.cx, sy * v.cy] };
+    const common = { view: glslMat3(clipFromWorld(v, this.#viewSize())) };
     const norm = (c: Rgba) => c.map((x) => x / 255);
     if (l.segments.length) {
       this.#commands.edges({
@@ -631,6 +637,10 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
       selectColor: norm(cssColor(this, '--glass-select-color', [230, 0, 126, 255])),
       focusColor: norm(cssColor(this, '--glass-focus-color', [0, 114, 178, 255])),
     });
+  }
+
+  #viewSize(): ViewSize {
+    return { width: this.width, height: this.height };
   }
 
   #setView(view: View | null): void {
@@ -768,10 +778,10 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     const l = this.#layout;
     if (!v || !l || v.scale < LABEL_SCALE) return '';
     const out = [];
-    const hw = this.width / 2, hh = this.height / 2;
+    const toScreen = screenFromWorld(v, this.#viewSize());
+    const at = vec2d.create();
     for (let i = 0; i < this.#visible.length && out.length < 400; i++) {
-      const sx = (l.x[i] - v.cx) * v.scale + hw;
-      const sy = (l.y[i] - v.cy) * v.scale + hh;
+      const [sx, sy] = vec2d.transformMat3(vec2d.set(l.x[i], l.y[i], at), toScreen, at);
       if (sx < -100 || sx > this.width + 100 || sy < -40 || sy > this.height + 40) continue;
       const g = this.#visible[i];
       const shape = g.node ? g.node.shapes[g.node.outputs[0]] : null;
@@ -823,7 +833,7 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     return parts.join('; ') + '.';
   }
 
-  override render() {
+  override render(): TemplateResult {
     return html`
       <div class="frame" part="frame" tabindex="0" role="application"
         aria-roledescription="graph" aria-label=${this.label} aria-describedby="summary"
@@ -848,9 +858,3 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
 }
 
 customElements.get('glass-graph') ?? customElements.define('glass-graph', GlassGraph);
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-graph': GlassGraph;
-  }
-}

@@ -5,7 +5,15 @@
  * @module
  */
 
-import { html, LitElement, svg, unsafeCSS } from 'lit';
+import {
+  type CSSResultGroup,
+  html,
+  LitElement,
+  type PropertyDeclarations,
+  svg,
+  type TemplateResult,
+  unsafeCSS,
+} from 'lit';
 import { BASE_CSS, compact, emit, fmt } from './view_helpers.ts';
 
 /** Detail of `glass-hover` / `glass-select`: a bin, or `bin: -1` when none. */
@@ -48,7 +56,7 @@ const PAD = { left: 40, right: 8, top: 8, bottom: 22 };
  * @cssprop --glass-fg - text and axis color.
  */
 export class GlassHistogram extends LitElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     theme: { type: String, reflect: true },
     counts: { attribute: false },
     edges: { attribute: false },
@@ -58,7 +66,7 @@ export class GlassHistogram extends LitElement {
     _size: { state: true },
   };
 
-  static override styles = unsafeCSS(
+  static override styles: CSSResultGroup = unsafeCSS(
     BASE_CSS + `
 :host { height: 180px; }
 svg { display: block; width: 100%; height: 100%; outline: none; }
@@ -189,7 +197,7 @@ text { fill: currentColor; font-size: 10px; }
       `with ${compact(c[peak])}${this.log ? '; log scale' : ''}.`;
   }
 
-  override render() {
+  override render(): TemplateResult {
     const m = this.message;
     const [w, h] = this._size;
     const c = this.counts, e = this.edges;
@@ -244,9 +252,3 @@ text { fill: currentColor; font-size: 10px; }
 }
 
 customElements.get('glass-histogram') ?? customElements.define('glass-histogram', GlassHistogram);
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-histogram': GlassHistogram;
-  }
-}

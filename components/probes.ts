@@ -15,7 +15,14 @@
  * @module
  */
 
-import { html, nothing, svg, type SVGTemplateResult, type TemplateResult } from 'lit';
+import {
+  html,
+  nothing,
+  type PropertyDeclarations,
+  svg,
+  type SVGTemplateResult,
+  type TemplateResult,
+} from 'lit';
 import type { LayerProbe, ProbeReport } from '../src/global/probe.ts';
 import { GlassElement } from './shared/glass_element.ts';
 
@@ -70,7 +77,7 @@ const points = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v * 100).toFixe
  * @cssprop --glass-selectivity-color - the selectivity bars (default #cc79a7).
  */
 export class GlassProbes extends GlassElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     ...GlassElement.properties,
     report: { attribute: false },
     label: {},
@@ -481,9 +488,3 @@ export class GlassProbes extends GlassElement {
 }
 
 if (!customElements.get('glass-probes')) customElements.define('glass-probes', GlassProbes);
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-probes': GlassProbes;
-  }
-}

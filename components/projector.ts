@@ -7,10 +7,24 @@
  * @module
  */
 
-import { html, unsafeCSS } from 'lit';
+import {
+  type CSSResultGroup,
+  html,
+  type PropertyDeclarations,
+  type TemplateResult,
+  unsafeCSS,
+} from 'lit';
 import type { Buffer, DrawCommand, Framebuffer2D, Regl } from 'regl';
+import { mat3d, vec2d } from 'wgpu-matrix';
 import { GlElement } from './gl_element.ts';
 import { colormapGradient, colormapTable } from './shared/colormaps.ts';
+import {
+  clipFromWorld,
+  glslMat3,
+  screenFromWorld,
+  type ViewSize,
+  worldFromScreen,
+} from './shared/view_transform.ts';
 import {
   BASE_CSS,
   categorical,
@@ -62,13 +76,13 @@ const VERT = `
 precision highp float;
 attribute vec2 position;
 attribute vec4 color; // rgb: the point's color; alpha: its state (0–3) / 255
-uniform vec2 scale, offset;
+uniform mat3 view; // world (y up) -> clip (shared/view_transform.ts)
 uniform float size, focus;
 uniform vec4 background, neighborColor, selectColor;
 varying vec4 vColor;
 void main() {
   float state = floor(color.a * 255.0 + 0.5);
-  gl_Position = vec4(position * scale + offset, 0.5 - state * 0.1, 1.0);
+  gl_Position = vec4((view * vec3(position, 1.0)).xy, 0.5 - state * 0.1, 1.0);
   gl_PointSize = state > 1.5 ? size * 1.8 : size;
   vec4 c = vec4(color.rgb, 1.0);
   if (state > 2.5) c = selectColor;
@@ -81,15 +95,16 @@ void main() {
 // software WebGL (SwiftShader) needs ~0.9 s per 1M-point frame, a GPU ~1 ms.
 const CACHE_ABOVE = 200_000;
 
+// The cached picture as a quad over clip space, moved by `move`: clip at the cached view ->
+// clip at the current one.
 const BLIT_VERT = `
 precision highp float;
 attribute vec2 uv;
-uniform float a;
-uniform vec2 b, size;
+uniform mat3 move;
 varying vec2 vUv;
 void main() {
-  vec2 s = a * uv * size + b;
-  gl_Position = vec4(s.x / size.x * 2.0 - 1.0, 1.0 - s.y / size.y * 2.0, 0.0, 1.0);
+  vec2 clip = vec2(uv.x * 2.0 - 1.0, 1.0 - uv.y * 2.0);
+  gl_Position = vec4((move * vec3(clip, 1.0)).xy, 0.0, 1.0);
   vUv = vec2(uv.x, 1.0 - uv.y);
 }`;
 
@@ -149,7 +164,7 @@ void main() {
  * @cssprop --glass-error-color - message color.
  */
 export class GlassProjector extends GlElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     positions: { attribute: false },
     labels: { attribute: false },
     labelNames: { attribute: false },
@@ -165,7 +180,7 @@ export class GlassProjector extends GlElement {
     _hover: { state: true },
   };
 
-  static override styles = unsafeCSS(
+  static override styles: CSSResultGroup = unsafeCSS(
     BASE_CSS + `
 :host { height: 360px; }
 .frame { cursor: crosshair; }
@@ -294,10 +309,9 @@ progress { flex: 1; max-width: 240px; }
     const p = this.#current;
     const v = this.#ensureView();
     if (!p || !v || i < 0 || i >= this.#n) return null;
-    return [
-      (p[2 * i] - v.cx) * v.scale + this.width / 2,
-      (-p[2 * i + 1] - v.cy) * v.scale + this.height / 2,
-    ];
+    const m = screenFromWorld(v, this.#viewSize(), { yUp: true });
+    const [x, y] = vec2d.transformMat3([p[2 * i], p[2 * i + 1]], m);
+    return [x, y];
   }
 
   /** The point under the screen position (CSS pixels), or −1 (CPU grid index). */
@@ -306,8 +320,8 @@ progress { flex: 1; max-width: 240px; }
     const v = this.#ensureView();
     if (!p || !v || this.#n === 0) return -1;
     const grid = this.#grid ??= this.#buildGrid(p);
-    const wx = v.cx + (sx - this.width / 2) / v.scale;
-    const wy = -(v.cy + (sy - this.height / 2) / v.scale);
+    const toWorld = worldFromScreen(v, this.#viewSize(), { yUp: true });
+    const [wx, wy] = vec2d.transformMat3([sx, sy], toWorld);
     const r = (this.pointSize / 2 + 3) / v.scale;
     const [x0, y0, x1, y1] = grid.box;
     const g = grid.g;
@@ -412,6 +426,10 @@ progress { flex: 1; max-width: 240px; }
     if (x0 === x1) (x0 -= 0.5), (x1 += 0.5);
     if (y0 === y1) (y0 -= 0.5), (y1 += 0.5);
     this.#box = [x0, y0, x1, y1];
+  }
+
+  #viewSize(): ViewSize {
+    return { width: this.width, height: this.height };
   }
 
   #ensureView(): View | null {
@@ -562,8 +580,7 @@ progress { flex: 1; max-width: 240px; }
         color: () => ({ buffer: this.#buffers!.color, normalized: true, size: 4 }),
       },
       uniforms: {
-        scale: regl.prop<{ scale: number[] }, 'scale'>('scale'),
-        offset: regl.prop<{ offset: number[] }, 'offset'>('offset'),
+        view: regl.prop<{ view: Float32Array }, 'view'>('view'),
         size: regl.prop<{ size: number }, 'size'>('size'),
         focus: regl.prop<{ focus: number }, 'focus'>('focus'),
         background: regl.prop<{ background: number[] }, 'background'>('background'),
@@ -622,12 +639,9 @@ progress { flex: 1; max-width: 240px; }
     const v = this.#ensureView();
     if (!this.#command || !this.#buffers || !v || this.#n === 0 || this._message) return;
     const dpr = globalThis.devicePixelRatio || 1;
-    const sx = (2 * v.scale) / this.width;
-    const sy = (2 * v.scale) / this.height;
     const norm = (c: Rgba) => c.map((x) => x / 255);
     const props = {
-      scale: [sx, sy],
-      offset: [-sx * v.cx, sy * v.cy],
+      view: glslMat3(clipFromWorld(v, this.#viewSize(), { yUp: true })),
       size: this.pointSize * dpr,
       focus: this.search.trim() || this.selected >= 0 ? 1 : 0,
       background: norm(bgc),
@@ -663,28 +677,22 @@ progress { flex: 1; max-width: 240px; }
   }
 
   #blit(regl: Regl, cache: PictureCache, v: View): void {
-    const a = v.scale / cache.view.scale;
-    const bx = (cache.width / 2) * (1 - a) + (cache.view.cx - v.cx) * v.scale;
-    const by = (cache.height / 2) * (1 - a) + (cache.view.cy - v.cy) * v.scale;
+    // clip now = clipFromWorld(v) · worldFromClip(cached view), at the size it was drawn at.
+    const size = { width: cache.width, height: cache.height };
+    const move = clipFromWorld(v, size);
+    mat3d.multiply(move, mat3d.inverse(clipFromWorld(cache.view, size)), move);
     this.#blitCommand ??= regl({
       vert: BLIT_VERT,
       frag: BLIT_FRAG,
       attributes: { uv: [0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1] },
       uniforms: {
         picture: regl.prop<{ picture: unknown }, 'picture'>('picture') as never,
-        a: regl.prop<{ a: number }, 'a'>('a'),
-        b: regl.prop<{ b: number[] }, 'b'>('b'),
-        size: regl.prop<{ size: number[] }, 'size'>('size'),
+        move: regl.prop<{ move: Float32Array }, 'move'>('move'),
       },
       count: 6,
       depth: { enable: false },
     });
-    this.#blitCommand({
-      picture: cache.fbo,
-      a,
-      b: [bx, by],
-      size: [cache.width, cache.height],
-    });
+    this.#blitCommand({ picture: cache.fbo, move: glslMat3(move) });
   }
 
   // Interactive redraw: move the cached picture now, draw the points when the view rests.
@@ -864,7 +872,7 @@ progress { flex: 1; max-width: 240px; }
     return '';
   }
 
-  override render() {
+  override render(): TemplateResult {
     const hover = this._hover;
     const hd = hover ? this.#detail(hover.index) : null;
     return html`
@@ -905,9 +913,3 @@ progress { flex: 1; max-width: 240px; }
 }
 
 customElements.get('glass-projector') ?? customElements.define('glass-projector', GlassProjector);
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-projector': GlassProjector;
-  }
-}

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { html, nothing, svg, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyDeclarations, svg, type TemplateResult } from 'lit';
 import type { Texture2D } from 'regl';
 import { GlassElement } from './shared/glass_element.ts';
 import { ReglController } from './shared/regl_controller.ts';
@@ -164,7 +164,7 @@ function prepareImage(
  * @cssprop --glass-insertion-color - the insertion curve.
  */
 export class GlassSaliency extends GlassElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     ...GlassElement.properties,
     image: { attribute: false },
     attribution: { attribute: false },
@@ -694,9 +694,3 @@ export class GlassSaliency extends GlassElement {
 }
 
 if (!customElements.get('glass-saliency')) customElements.define('glass-saliency', GlassSaliency);
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-saliency': GlassSaliency;
-  }
-}

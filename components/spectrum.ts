@@ -5,7 +5,15 @@
  * @module
  */
 
-import { html, LitElement, svg, unsafeCSS } from 'lit';
+import {
+  type CSSResultGroup,
+  html,
+  LitElement,
+  type PropertyDeclarations,
+  svg,
+  type TemplateResult,
+  unsafeCSS,
+} from 'lit';
 import { BASE_CSS, emit, fmt } from './view_helpers.ts';
 
 /** Stable rank ‖W‖F² / ‖W‖2² = Σσ² / σ₁², and effective rank exp(H(σ / Σσ)) (Roy & Vetterli). */
@@ -57,7 +65,7 @@ const PAD = { left: 44, right: 10, top: 10, bottom: 22 };
  * @cssprop --glass-fg - text and axis color.
  */
 export class GlassSpectrum extends LitElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     theme: { type: String, reflect: true },
     values: { attribute: false },
     log: { type: Boolean },
@@ -66,7 +74,7 @@ export class GlassSpectrum extends LitElement {
     _size: { state: true },
   };
 
-  static override styles = unsafeCSS(
+  static override styles: CSSResultGroup = unsafeCSS(
     BASE_CSS + `
 :host { height: 200px; }
 svg { display: block; width: 100%; height: 100%; outline: none; }
@@ -198,7 +206,7 @@ text { fill: currentColor; font-size: 10px; }
       `${this.#ranks.effective.toFixed(2)}.`;
   }
 
-  override render() {
+  override render(): TemplateResult {
     const m = this.message;
     const g = this.#geometry();
     const s = this.#sorted;
@@ -245,9 +253,3 @@ text { fill: currentColor; font-size: 10px; }
 }
 
 customElements.get('glass-spectrum') ?? customElements.define('glass-spectrum', GlassSpectrum);
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-spectrum': GlassSpectrum;
-  }
-}

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { html, nothing, svg, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyDeclarations, svg, type TemplateResult } from 'lit';
 import type { Texture2D } from 'regl';
 import type { Surrogate } from '../src/global/surrogate.ts';
 import type { TreeNode } from '../src/global/onnx_export.ts';
@@ -173,7 +173,7 @@ function leafClass(v: ArrayLike<number>): { cls: number; p: number } {
  *   20% opacity).
  */
 export class GlassSurrogate extends GlassElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     ...GlassElement.properties,
     surrogate: { attribute: false },
     classNames: { attribute: false },
@@ -1127,10 +1127,4 @@ export class GlassSurrogate extends GlassElement {
 
 if (!customElements.get('glass-surrogate')) {
   customElements.define('glass-surrogate', GlassSurrogate);
-}
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-surrogate': GlassSurrogate;
-  }
 }

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { html, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyDeclarations, type TemplateResult } from 'lit';
 import { GlassElement } from './shared/glass_element.ts';
 import {
   colormap,
@@ -73,7 +73,7 @@ interface Prepared {
  * @cssprop --glass-token-radius - corner radius of token backgrounds (default 2px).
  */
 export class GlassTokens extends GlassElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     ...GlassElement.properties,
     tokens: { attribute: false },
     values: { attribute: false },
@@ -309,9 +309,3 @@ export class GlassTokens extends GlassElement {
 }
 
 if (!customElements.get('glass-tokens')) customElements.define('glass-tokens', GlassTokens);
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-tokens': GlassTokens;
-  }
-}

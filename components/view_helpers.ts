@@ -145,7 +145,10 @@ export function cssOf(c: Rgba): string {
   return `rgb(${c[0]} ${c[1]} ${c[2]} / ${(c[3] / 255).toFixed(3)})`;
 }
 
-/** A 2-D pan/zoom: screen = (world − center) · scale + size / 2 (CSS pixels, y down). */
+/**
+ * A 2-D pan/zoom: screen = (world − center) · scale + size / 2 (CSS pixels, y down). The
+ * matrices of a view (for shaders and picking) come from `shared/view_transform.ts`.
+ */
 export interface View {
   /** World x at the canvas center. */
   cx: number;

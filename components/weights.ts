@@ -6,8 +6,15 @@
  * @module
  */
 
-import { html, unsafeCSS } from 'lit';
+import {
+  type CSSResultGroup,
+  html,
+  type PropertyDeclarations,
+  type TemplateResult,
+  unsafeCSS,
+} from 'lit';
 import type { Buffer, DrawCommand, Regl, Texture2D } from 'regl';
+import { vec2d } from 'wgpu-matrix';
 import { GlElement } from './gl_element.ts';
 import {
   colormap,
@@ -18,6 +25,13 @@ import {
 } from './shared/colormaps.ts';
 import { heatmapCommand, lutTexture, rgbaTexture } from './shared/heatmap.ts';
 import { isTensorLike, type TensorLike } from './shared/data.ts';
+import {
+  clipFromWorld,
+  glslMat3,
+  screenFromWorld,
+  type ViewSize,
+  worldFromScreen,
+} from './shared/view_transform.ts';
 import {
   BASE_CSS,
   type Drag,
@@ -77,9 +91,9 @@ const BAR_VERT = `
 precision highp float;
 attribute vec2 position;
 attribute vec4 color;
-uniform vec2 scale, offset;
+uniform mat3 view; // (x, value · barScale), y up -> clip (shared/view_transform.ts)
 varying vec4 vColor;
-void main() { gl_Position = vec4(position * scale + offset, 0.0, 1.0); vColor = color; }`;
+void main() { gl_Position = vec4((view * vec3(position, 1.0)).xy, 0.0, 1.0); vColor = color; }`;
 
 const BAR_FRAG = `
 precision highp float;
@@ -118,7 +132,7 @@ void main() { gl_FragColor = vColor; }`;
  * @cssprop --glass-error-color - message color.
  */
 export class GlassWeights extends GlElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     data: { attribute: false },
     shape: { attribute: false },
     name: { type: String },
@@ -128,7 +142,7 @@ export class GlassWeights extends GlElement {
     _hover: { state: true },
   };
 
-  static override styles = unsafeCSS(
+  static override styles: CSSResultGroup = unsafeCSS(
     BASE_CSS + `
 :host { height: 320px; display: flex; flex-direction: column; }
 .frame { flex: 1; min-height: 0; cursor: crosshair; }
@@ -236,7 +250,8 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
       wx = (flat % cols) + 0.5;
       wy = Math.floor(flat / cols) + 0.5;
     }
-    return [(wx - v.cx) * v.scale + this.width / 2, (wy - v.cy) * v.scale + this.height / 2];
+    const [x, y] = vec2d.transformMat3([wx, wy], screenFromWorld(v, this.#viewSize()));
+    return [x, y];
   }
 
   // The values to draw: the array itself, or the tensor's read-back once it has arrived.
@@ -410,6 +425,10 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
     return null;
   }
 
+  #viewSize(): ViewSize {
+    return { width: this.width, height: this.height };
+  }
+
   #ensureView(): View | null {
     if (!this.#view && this.width > 0) {
       const box = this.#box();
@@ -434,10 +453,7 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
           position: () => this.#gpu!.bars,
           color: () => ({ buffer: this.#gpu!.colors, normalized: true, size: 4 }),
         },
-        uniforms: {
-          scale: regl.prop<{ scale: number[] }, 'scale'>('scale'),
-          offset: regl.prop<{ offset: number[] }, 'offset'>('offset'),
-        },
+        uniforms: { view: regl.prop<{ view: Float32Array }, 'view'>('view') },
         count: regl.prop<{ count: number }, 'count'>('count'),
         depth: { enable: false },
       }),
@@ -486,11 +502,9 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
     if (!v || !gpu || !this.#values) return;
     const dpr = globalThis.devicePixelRatio || 1;
     if (this.#mode === 'bars' && this.#bars) {
-      const sx = (2 * v.scale) / this.width, sy = (2 * v.scale) / this.height;
-      // world = (x, −value): clip.y = −(−value − cy)·sy = value·sy + cy·sy
+      // The bars hold (x, value · barScale), y up; the view's world is (x, −value · barScale).
       gpu.barCommand({
-        scale: [sx, sy],
-        offset: [-sx * v.cx, sy * v.cy],
+        view: glslMat3(clipFromWorld(v, this.#viewSize(), { yUp: true })),
         count: this.#bars.length / 2,
       });
       return;
@@ -498,10 +512,9 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
     const img = this.#image;
     if (!img || !gpu.texture || !gpu.lut) return;
     // Intersect the picture with the canvas; show the matching part of the texture.
-    const left = (0 - v.cx) * v.scale + this.width / 2;
-    const top = (0 - v.cy) * v.scale + this.height / 2;
-    const right = left + img.width * v.scale;
-    const bottom = top + img.height * v.scale;
+    const toScreen = screenFromWorld(v, this.#viewSize());
+    const [left, top] = vec2d.transformMat3([0, 0], toScreen);
+    const [right, bottom] = vec2d.transformMat3([img.width, img.height], toScreen);
     const x0 = Math.max(0, left), y0 = Math.max(0, top);
     const x1 = Math.min(this.width, right), y1 = Math.min(this.height, bottom);
     if (x1 <= x0 || y1 <= y0) return;
@@ -521,8 +534,7 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
     const shape = this.#shape();
     const d = this.#values;
     if (!v || !shape || !d || this._message && !this.#stats) return { index: null };
-    const wx = v.cx + (sx - this.width / 2) / v.scale;
-    const wy = v.cy + (sy - this.height / 2) / v.scale;
+    const [wx, wy] = vec2d.transformMat3([sx, sy], worldFromScreen(v, this.#viewSize()));
     const col = Math.floor(wx), row = Math.floor(wy);
     if (this.#mode === 'bars') {
       if (col < 0 || col >= d.length) return { index: null };
@@ -617,7 +629,7 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
       `${fmt(this.#lo)} to ${fmt(this.#hi)}.${this._message ? ` ${this._message}` : ''}`;
   }
 
-  override render() {
+  override render(): TemplateResult {
     const s = this.#stats;
     const h = this._hover;
     const shape = this.#shape();
@@ -670,9 +682,3 @@ dd { margin: 0 0 0 3px; font-variant-numeric: tabular-nums; }
 }
 
 customElements.get('glass-weights') ?? customElements.define('glass-weights', GlassWeights);
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'glass-weights': GlassWeights;
-  }
-}

@@ -10,19 +10,26 @@
  * @module
  */
 
-import { css, html, LitElement, type TemplateResult } from 'lit';
+import {
+  css,
+  type CSSResultGroup,
+  html,
+  LitElement,
+  type PropertyDeclarations,
+  type TemplateResult,
+} from 'lit';
 import { isTensorLike, type TensorLike } from './data.ts';
 
 /** Base class: see the module doc. */
 export class GlassElement extends LitElement {
-  static override properties = {
+  static override properties: PropertyDeclarations = {
     theme: { reflect: true },
   };
 
   /** `light`, `dark`, or unset to follow `prefers-color-scheme`. */
   declare theme: 'light' | 'dark' | undefined;
 
-  static override styles = css`
+  static override styles: CSSResultGroup = css`
     :host {
       --_bg: var(--glass-bg, #ffffff);
       --_fg: var(--glass-fg, #1d1f24);
