@@ -14,7 +14,7 @@
 import { readNpy } from '../io/npy.ts';
 import type { InputData } from '../onnx/model.ts';
 import { distill, SURROGATE_KINDS, type SurrogateKind } from '../global/surrogate.ts';
-import { checkOptions, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
+import { type Command, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
 import { loadModelFile } from './model_file.ts';
 
 /** Reads a data `.npy` for a model input: uint8 scaled to [0, 1], floats as f32, ints kept. */
@@ -56,21 +56,8 @@ export function numberOption(p: Parsed, name: string): number | undefined {
   return n;
 }
 
-/** Runs `glassbox distill`. */
-export async function commandDistill(p: Parsed): Promise<void> {
-  checkOptions(p, [
-    'data',
-    'labels',
-    'kind',
-    'out',
-    'json',
-    'hidden',
-    'depth',
-    'epochs',
-    'seed',
-    'test-fraction',
-    'temperature',
-  ]);
+/** Runs `glassbox distill`; returns the summary line. */
+export async function commandDistill(p: Parsed): Promise<string> {
   const [modelPath, extra] = p.positional;
   if (!modelPath || extra) throw new UsageError('distill takes one MODEL.onnx');
   const kind = (one(p, 'kind', false) ?? 'linear') as SurrogateKind;
@@ -114,11 +101,13 @@ export async function commandDistill(p: Parsed): Promise<void> {
     timeMs: Math.round(s.timeMs),
     adapter: engine.info.description,
   };
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  const summary = `wrote ${out}: ${s.kind} surrogate, ${pct(s.fidelity.agreement)} agreement ` +
+    `on ${s.fidelity.count} held-out examples`;
   if (p.options.has('json')) {
     console.log(JSON.stringify(report, null, 2));
-    return;
+    return summary;
   }
-  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   console.log(
     `${s.kind} surrogate → ${out}: agrees with the model on ${pct(s.fidelity.agreement)} of ` +
       `${s.fidelity.count} held-out examples (KL ${s.fidelity.kl.toFixed(3)} nats)` +
@@ -127,4 +116,52 @@ export async function commandDistill(p: Parsed): Promise<void> {
         : ''),
   );
   for (const rule of s.rules ?? []) console.log(`  ${rule}`);
+  return summary;
 }
+
+/** `glassbox distill`. */
+export const DISTILL: Command = {
+  name: 'distill',
+  summary: 'fits a linear, MLP or tree surrogate to a model and writes it as ONNX',
+  usage: 'MODEL.onnx --data DATA.npy --out SURROGATE.onnx [options]',
+  options: {
+    data: {
+      type: 'string',
+      value: 'FILE',
+      required: true,
+      help: "examples for the model's first input, batch first (.npy)",
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      required: true,
+      help: 'where the surrogate goes (.onnx)',
+    },
+    kind: { type: 'string', value: 'linear|mlp|tree', default: 'linear', help: 'the surrogate' },
+    labels: { type: 'string', value: 'FILE', help: 'true classes (.npy), for accuracy figures' },
+    hidden: { type: 'string', value: 'H', default: '64', help: 'mlp: hidden width' },
+    depth: { type: 'string', value: 'D', default: '6', help: 'tree: depth' },
+    epochs: {
+      type: 'string',
+      value: 'E',
+      default: '40, early stopping',
+      help: 'training epochs (linear, mlp)',
+    },
+    seed: { type: 'string', value: 'S', default: '0', help: 'seed of the split, init, shuffling' },
+    'test-fraction': {
+      type: 'string',
+      value: 'F',
+      default: '0.25',
+      help: 'fraction held out for fidelity',
+    },
+    temperature: { type: 'string', value: 'T', default: '1', help: 'temperature of the KL loss' },
+    json: { type: 'boolean', help: 'print the report as JSON' },
+  },
+  notes: 'Prints the fidelity (top-1 agreement, KL) on the held-out examples, the accuracy with\n' +
+    "--labels, and for trees the rules. The ONNX has the model's input and output names, so\n" +
+    'glassbox run and glassbox explain take it. uint8 DATA (compact images) is scaled by 1/255.',
+  examples: [
+    'models/mnist_cnn.onnx --data x.npy --labels y.npy --kind tree --out tree.onnx',
+  ],
+  run: commandDistill,
+};

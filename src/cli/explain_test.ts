@@ -2,6 +2,7 @@ import { assert, assertArrayEquals, assertEquals, relativeL2 } from '../../test/
 import { RUNNER, test } from '../../test/harness.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { cli } from '../../test/cli.ts';
+import { buildModel } from '../../test/onnx_builder.ts';
 
 const ignore = RUNNER === 'browser' ? 'the CLI runs under Deno' : false;
 
@@ -198,3 +199,96 @@ test('cli explain: usage errors exit 2 with one line', async () => {
     assert(r.err.length === 1 && r.err[0].includes(text), `${args.join(' ')}: ${r.err}`);
   }
 }, { ignore });
+
+test('cli explain --input NAME=FILE: named token ids, as `glassbox run` takes them', async () => {
+  const dir = await Deno.makeTempDir();
+  const ids = readNpy(await Deno.readFile('models/data/text_test_ids.npy'));
+  await Deno.writeFile(
+    `${dir}/ids.npy`,
+    writeNpy((ids.data as BigInt64Array).slice(0, 64), [1, 64]),
+  );
+  const args = ['explain', 'models/text_transformer.onnx', '--method', 'saliency', '--json'];
+  const named = await cli([
+    ...args,
+    '--input',
+    `input_ids=${dir}/ids.npy`,
+    '--out',
+    `${dir}/a.npy`,
+  ]);
+  assertEquals(named.code, 0, named.err.join('\n'));
+  assertEquals(JSON.parse(named.out).options.input, 'input_ids');
+  assert(named.err[0].startsWith(`glassbox explain: wrote ${dir}/a.npy: saliency of 'input_ids'`));
+  const plain = await cli([...args, '--input', `${dir}/ids.npy`, '--out', `${dir}/b.npy`]);
+  assertEquals(plain.code, 0, plain.err.join('\n'));
+  assertArrayEquals(
+    readNpy(await Deno.readFile(`${dir}/a.npy`)).data as Float32Array,
+    readNpy(await Deno.readFile(`${dir}/b.npy`)).data as Float32Array,
+  );
+  const wrong = await cli([...args, '--input', `ids=${dir}/ids.npy`, '--out', `${dir}/c.npy`]);
+  assertEquals(wrong.code, 2);
+  assert(wrong.err[0].includes("the model has no input 'ids' (inputs: input_ids)"), wrong.err[0]);
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
+test(
+  'cli explain: a model with two inputs takes one --input each, explains the first',
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const model = `${dir}/mul.onnx`;
+    await Deno.writeFile(
+      model,
+      buildModel({
+        nodes: [{ op: 'Mul', inputs: ['a', 'b'], outputs: ['y'] }],
+        inputs: [{ name: 'a', shape: [1, 3] }, { name: 'b', shape: [1, 3] }],
+        outputs: [{ name: 'y', shape: [1, 3] }],
+      }),
+    );
+    await Deno.writeFile(`${dir}/a.npy`, writeNpy(new Float32Array([1, 2, 3]), [1, 3]));
+    await Deno.writeFile(`${dir}/b.npy`, writeNpy(new Float32Array([4, 5, 6]), [1, 3]));
+    const base = [
+      'explain',
+      model,
+      '--method',
+      'gradient',
+      '--target',
+      '1',
+      '--out',
+      `${dir}/g.npy`,
+    ];
+    // ∂(a·b)₁/∂a = b₁ at position 1; the inputs by name in any order, or in the model's order.
+    for (
+      const inputs of [
+        ['--input', `b=${dir}/b.npy`, '--input', `a=${dir}/a.npy`],
+        ['--input', `${dir}/a.npy`, '--input', `${dir}/b.npy`],
+      ]
+    ) {
+      const r = await cli([...base, ...inputs]);
+      assertEquals(r.code, 0, r.err.join('\n'));
+      assertArrayEquals(readNpy(await Deno.readFile(`${dir}/g.npy`)).data as Float32Array, [
+        0,
+        5,
+        0,
+      ]);
+    }
+    const cases: [string[], string][] = [
+      [['--input', `a=${dir}/a.npy`], "missing --input for the model's input 'b' (inputs: a, b)"],
+      [
+        ['--input', `a=${dir}/a.npy`, '--input', `a=${dir}/b.npy`],
+        "--input 'a' given more than once",
+      ],
+      [
+        ['--input', `${dir}/a.npy`, '--input', `${dir}/b.npy`, '--input', `${dir}/b.npy`],
+        'more --input files than the model has inputs (a, b)',
+      ],
+    ];
+    for (const [inputs, message] of cases) {
+      for (const command of [base, ['run', model, '--out', `${dir}/y.npy`]]) {
+        const r = await cli([...command, ...inputs]);
+        assertEquals(r.code, 2, `${command[0]} ${inputs.join(' ')}`);
+        assert(r.err.length === 1 && r.err[0].includes(message), `${command[0]}: ${r.err}`);
+      }
+    }
+    await Deno.remove(dir, { recursive: true });
+  },
+  { ignore },
+);

@@ -1,27 +1,36 @@
 /**
  * The `glassbox` command line (Deno). The contract other tools rely on:
  *
- * - `glassbox run MODEL.onnx --input X.npy [--input NAME=X.npy ...] --out OUT.npy
- *   [--output NAME]` writes the first (or named) output as float32 `.npy`.
+ * - `glassbox run MODEL.onnx --input [NAME=]X.npy [--input ...] --out OUT.npy [--output NAME]`
+ *   writes the first (or named) output as float32 `.npy`.
  * - `glassbox graph MODEL.onnx [--dim NAME=N ...]` prints the structure as JSON:
  *   `{inputs, outputs, nodes: [{name, op, inputs, outputs, shapes, params, flops}], totals}`.
  * - `glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]` prints
  *   every weight's statistics and histogram (a table, or JSON with `--json`).
  * - `glassbox project DATA.npy --method pca|tsne|umap [--dims 2] [--iterations N] [--neighbors K]
- *   [--metric euclidean|cosine] [--perplexity P] --out OUT.npy [--json]` projects the rows of an [N, D] array
- *   (float32 `.npy` out; `--json` prints the explained variance or the trustworthiness).
- * - `glassbox explain MODEL.onnx --input X.npy --method METHOD --out OUT.npy [--target K] ...`
- *   writes the attribution as float32 `.npy` with the input's shape (see `./explain.ts`);
+ *   [--metric euclidean|cosine] [--perplexity P] --out OUT.npy [--json]` projects the rows of an
+ *   [N, D] array (float32 `.npy` out; `--json` prints the explained variance or the
+ *   trustworthiness).
+ * - `glassbox explain MODEL.onnx --input [NAME=]X.npy --method METHOD --out OUT.npy [--target K]
+ *   ...` writes the attribution as float32 `.npy` with the input's shape (see `./explain.ts`);
  *   `--json` prints the metadata (targets, prediction, completeness delta, time).
+ * - `glassbox distill ...` and `glassbox probe ...`: see `./distill.ts` and `./probe.ts`.
  *
- * Bad input exits non-zero with one clear line on stderr (exit 2 for usage errors, 1 otherwise).
+ * Conventions, the same for every command:
+ * - `glassbox CMD --help` (or `-h`, or `glassbox help CMD`) prints the command's usage, options
+ *   with their defaults and an example, and exits 0; `glassbox --help` (or `glassbox help`) lists
+ *   the commands; `glassbox --version` prints the version of `package.json`.
+ * - Data goes to stdout or to `--out`; on success one summary line goes to stderr (so piping the
+ *   data stays clean), unless `--quiet`/`-q`.
+ * - Bad input exits non-zero with one clear line on stderr (exit 2 for usage errors, among them
+ *   an unknown command, which lists the commands and suggests the closest; 1 otherwise).
  *
  * @module
  */
 
 import { GlassboxError } from '../gpu/errors.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
-import { type InputData, run } from '../onnx/model.ts';
+import { run } from '../onnx/model.ts';
 import { modelStructure } from '../onnx/structure.ts';
 import { modelWeightStats } from '../stats/model_stats.ts';
 import { pca } from '../stats/pca.ts';
@@ -30,51 +39,34 @@ import { tsne } from '../stats/tsne.ts';
 import { umap } from '../stats/umap.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import {
-  checkOptions,
+  type Command,
   commandEngine,
+  commandHelp,
+  formatShape,
   one,
-  parseArgs,
   type Parsed,
+  parseOptions,
   readFile,
   UsageError,
 } from './args.ts';
-import { commandExplain } from './explain.ts';
+import { EXPLAIN } from './explain.ts';
+import { INPUT_HELP, readInputs } from './inputs.ts';
 import { loadModelFile } from './model_file.ts';
-import { commandDistill } from './distill.ts';
-import { commandProbe } from './probe.ts';
+import { DISTILL } from './distill.ts';
+import { PROBE } from './probe.ts';
 
-export { parseArgs };
+export type { Command, CommandSpec, OptionSpec, Parsed } from './args.ts';
 
-const USAGE = `usage:
-  glassbox run MODEL.onnx --input X.npy [--input NAME=X.npy ...] --out OUT.npy [--output NAME]
-  glassbox graph MODEL.onnx [--dim NAME=N ...]
-  glassbox stats MODEL.onnx [--tensor NAME ...] [--bins B] [--per-channel] [--json]
-  glassbox project DATA.npy --method pca|tsne|umap [--dims 2] [--iterations N] [--neighbors K]
-                   [--metric euclidean|cosine] [--perplexity P] --out OUT.npy [--json]
-  glassbox explain MODEL.onnx --input X.npy --method METHOD --out OUT.npy [--target K]
-                   [--steps N] [--rule gausslegendre|riemann_left|riemann_right|riemann_middle|
-                   riemann_trapezoid] [--trapezoid-weights exact|captum]
-                   [--baseline zeros|blur|uniform|FILE.npy] [--samples N] [--noise F] [--seed S]
-                   [--layer TENSOR] [--upsample] [--interpolate nearest|bilinear] [--relu on|off]
-                   [--window W[xW]] [--stride S[xS]] [--border clip|skip] [--fill V]
-                   [--lrp-rule epsilon|zplus|epsilon-plus] [--epsilon E] [--batch-size B] [--json]
-    methods: gradient, saliency, input-x-gradient, integrated-gradients, smoothgrad,
-             smoothgrad-sq, vargrad, grad-cam, hires-cam, guided-backprop, lrp, occlusion
-    Captum's conventions: --trapezoid-weights captum (weights summing to (n-1)/n), --relu off
-    (Grad-CAM without the final ReLU), --interpolate nearest; --border clip (the default) adds
-    Captum's last occlusion window, clipped at the border, when the stride does not divide
-  glassbox distill MODEL.onnx --data DATA.npy [--labels Y.npy] --kind linear|mlp|tree
-                   --out SURROGATE.onnx [--hidden H] [--depth D] [--epochs E] [--seed S]
-                   [--test-fraction F] [--temperature T] [--json]
-  glassbox probe MODEL.onnx --data DATA.npy (--labels LABELS.npy | --task TASK)
-                   [--classes Y.npy] [--vocab VOCAB.json] [--layer TENSOR ...] [--epochs E]
-                   [--seed S] [--max-features F] [--controls all|class|none] [--json]
-    tasks: parity, closed-loop (digits, from --classes); footwear, upper-body (fashion, from
-           --classes); has-url, length-bucket (text, from the token ids in DATA)
-    uint8 DATA (compact images) is scaled by 1/255`;
+/**
+ * The version of glassbox: `package.json`'s. A JSON import works in Deno and in an esbuild
+ * bundle (which inlines it); dynamic, so that this module also loads in the browser test runner.
+ */
+export async function version(): Promise<string> {
+  const pkg = await import('../../package.json', { with: { type: 'json' } });
+  return pkg.default.version;
+}
 
-async function commandRun(p: Parsed): Promise<void> {
-  checkOptions(p, ['input', 'out', 'output']);
+async function commandRun(p: Parsed): Promise<string> {
   const [modelPath, extra] = p.positional;
   if (!modelPath || extra) throw new UsageError('run takes one MODEL.onnx');
   const out = one(p, 'out', true)!;
@@ -83,25 +75,7 @@ async function commandRun(p: Parsed): Promise<void> {
   using session = await commandEngine();
   const engine = session.engine;
   using model = await loadModelFile(engine, modelPath);
-  const inputs: Record<string, InputData> = {};
-  for (const spec of inputSpecs) {
-    const eq = spec.indexOf('=');
-    const named = eq > 0 && !spec.slice(0, eq).includes('/');
-    const name = named ? spec.slice(0, eq) : undefined;
-    const path = named ? spec.slice(eq + 1) : spec;
-    const target = name ?? model.inputs.find((v) => !(v.name in inputs))?.name;
-    if (!target) throw new UsageError(`more --input files than the model has inputs`);
-    if (!model.inputs.some((v) => v.name === target)) {
-      throw new UsageError(
-        `the model has no input '${target}' (inputs: ${
-          model.inputs.map((v) => v.name).join(', ')
-        })`,
-      );
-    }
-    const array = readNpy(await readFile(path, 'input'));
-    const data = array.data instanceof Uint8Array ? Float32Array.from(array.data) : array.data;
-    inputs[target] = { data, shape: array.shape };
-  }
+  const inputs = await readInputs(model, inputSpecs);
   const outputName = one(p, 'output', false) ?? model.outputs[0].name;
   if (!model.outputs.some((v) => v.name === outputName)) {
     throw new UsageError(
@@ -115,13 +89,34 @@ async function commandRun(p: Parsed): Promise<void> {
     const t = result.outputs[outputName];
     const data = await t.readFloat32();
     await Deno.writeFile(out, writeNpy(data, t.shape));
+    return `wrote ${out}: output '${outputName}' ${formatShape(t.shape)}`;
   } finally {
     for (const t of Object.values(result.outputs)) t.destroy();
   }
 }
 
-async function commandGraph(p: Parsed): Promise<void> {
-  checkOptions(p, ['dim']);
+const RUN: Command = {
+  name: 'run',
+  summary: 'runs a model on .npy inputs and writes one output as float32 .npy',
+  usage: 'MODEL.onnx --input [NAME=]X.npy [--input ...] --out OUT.npy [options]',
+  options: {
+    input: { type: 'string', value: '[NAME=]FILE', required: true, help: INPUT_HELP },
+    out: { type: 'string', value: 'FILE', required: true, help: 'where the output goes (.npy)' },
+    output: {
+      type: 'string',
+      value: 'NAME',
+      default: "the model's first output",
+      help: 'the output to write',
+    },
+  },
+  examples: [
+    'models/mnist_cnn.onnx --input x.npy --out logits.npy',
+    'models/text_transformer.onnx --input input_ids=ids.npy --out logits.npy',
+  ],
+  run: commandRun,
+};
+
+async function commandGraph(p: Parsed): Promise<string> {
   const [modelPath, extra] = p.positional;
   if (!modelPath || extra) throw new UsageError('graph takes one MODEL.onnx');
   const dimensions: Record<string, number> = {};
@@ -133,11 +128,31 @@ async function commandGraph(p: Parsed): Promise<void> {
   using session = await commandEngine();
   const engine = session.engine;
   using model = await loadModelFile(engine, modelPath, { dimensions });
-  console.log(JSON.stringify(modelStructure(model, { dimensions }), null, 2));
+  const structure = modelStructure(model, { dimensions });
+  console.log(JSON.stringify(structure, null, 2));
+  const { nodes, params } = structure.totals;
+  return `${modelPath} has ${nodes} nodes, ${params} parameters`;
 }
 
-async function commandStats(p: Parsed): Promise<void> {
-  checkOptions(p, ['tensor', 'bins', 'per-channel', 'json']);
+const GRAPH: Command = {
+  name: 'graph',
+  summary: "prints a model's structure as JSON: nodes, shapes, parameters, FLOPs",
+  usage: 'MODEL.onnx [--dim NAME=N ...]',
+  options: {
+    dim: {
+      type: 'string',
+      value: 'NAME=N',
+      default: '1 for every symbolic dimension',
+      help: 'the size of a symbolic dimension; repeatable',
+    },
+  },
+  notes: 'output: {inputs, outputs, nodes: [{name, op, inputs, outputs, shapes, params, flops}], ' +
+    'totals}',
+  examples: ['models/mnist_cnn.onnx --dim batch=8'],
+  run: commandGraph,
+};
+
+async function commandStats(p: Parsed): Promise<string> {
   const [modelPath, extra] = p.positional;
   if (!modelPath || extra) throw new UsageError('stats takes one MODEL.onnx');
   const binsText = one(p, 'bins', false);
@@ -153,14 +168,15 @@ async function commandStats(p: Parsed): Promise<void> {
     bins: binsText === undefined ? undefined : Number(binsText),
     perChannel: p.options.has('per-channel'),
   });
+  const params = stats.reduce((a, s) => a + s.count, 0);
+  const summary = `${stats.length} weight tensors of ${modelPath}, ${params} parameters`;
   if (p.options.has('json')) {
     const tensors = stats.map((s) => ({
       ...s,
       histogram: { ...s.histogram, counts: Array.from(s.histogram.counts) },
     }));
-    const params = stats.reduce((a, s) => a + s.count, 0);
     console.log(JSON.stringify({ tensors, totals: { tensors: stats.length, params } }, null, 2));
-    return;
+    return summary;
   }
   const f = (v: number) => (Number.isFinite(v) ? v.toPrecision(4) : String(v)).padStart(11);
   console.log(
@@ -174,22 +190,32 @@ async function commandStats(p: Parsed): Promise<void> {
         `${s.nan}/${s.posInf + s.negInf}`,
     );
   }
+  return summary;
 }
+
+const STATS: Command = {
+  name: 'stats',
+  summary: "prints every weight's statistics and histogram, as a table or JSON",
+  usage: 'MODEL.onnx [options]',
+  options: {
+    tensor: {
+      type: 'string',
+      value: 'NAME',
+      default: 'every float weight',
+      help: 'only this initializer; repeatable',
+    },
+    bins: { type: 'string', value: 'B', default: '64', help: 'histogram bins, 1 to 4096' },
+    'per-channel': { type: 'boolean', help: 'also the moments of each slice along axis 0' },
+    json: { type: 'boolean', help: 'print JSON (with the histograms) instead of a table' },
+  },
+  examples: ['models/mnist_cnn.onnx --tensor fc1.weight --bins 10 --json'],
+  run: commandStats,
+};
 
 /** Projection methods `glassbox project` implements. */
 const PROJECTIONS = ['pca', 'tsne', 'umap'];
 
-async function commandProject(p: Parsed): Promise<void> {
-  checkOptions(p, [
-    'method',
-    'dims',
-    'out',
-    'json',
-    'iterations',
-    'neighbors',
-    'metric',
-    'perplexity',
-  ]);
+async function commandProject(p: Parsed): Promise<string> {
   const [dataPath, extra] = p.positional;
   if (!dataPath || extra) throw new UsageError('project takes one DATA.npy');
   const method = one(p, 'method', true)!;
@@ -261,34 +287,162 @@ async function commandProject(p: Parsed): Promise<void> {
       report.trustworthiness = await trustworthiness(engine, x, projection, { k: 10, metric });
     }
   }
+  const shape = projection.shape;
   try {
-    await Deno.writeFile(out, writeNpy(await projection.readFloat32(), projection.shape));
+    await Deno.writeFile(out, writeNpy(await projection.readFloat32(), shape));
   } finally {
     projection.destroy();
   }
   if (p.options.has('json')) console.log(JSON.stringify(report, null, 2));
+  return `wrote ${out}: ${method} projection ${formatShape(shape)}`;
+}
+
+const PROJECT: Command = {
+  name: 'project',
+  summary: 'projects the rows of an [N, D] array with PCA, t-SNE or UMAP',
+  usage: 'DATA.npy --method pca|tsne|umap --out OUT.npy [options]',
+  options: {
+    method: { type: 'string', value: 'METHOD', required: true, help: 'pca, tsne or umap' },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      required: true,
+      help: 'where the [N, dims] projection goes (float32 .npy)',
+    },
+    dims: { type: 'string', value: 'N', default: '2', help: 'output dimensions (tsne: 2 only)' },
+    iterations: {
+      type: 'string',
+      value: 'N',
+      default: 'tsne 1000; umap 500, 200 above 10,000 rows',
+      help: 'tsne iterations or umap epochs',
+    },
+    neighbors: { type: 'string', value: 'K', default: '15', help: 'umap neighbourhood size' },
+    metric: {
+      type: 'string',
+      value: 'euclidean|cosine',
+      default: 'euclidean',
+      help: 'tsne and umap input distance',
+    },
+    perplexity: {
+      type: 'string',
+      value: 'P',
+      default: '30, (N − 1) / 3 when smaller',
+      help: 'tsne perplexity',
+    },
+    json: {
+      type: 'boolean',
+      help: 'print the explained variance (pca) or trustworthiness (tsne, umap) as JSON',
+    },
+  },
+  examples: ['x.npy --method umap --neighbors 10 --out u.npy --json'],
+  run: commandProject,
+};
+
+/** Every command, in the order `glassbox --help` lists them. */
+export const COMMANDS: readonly Command[] = [RUN, GRAPH, STATS, PROJECT, EXPLAIN, DISTILL, PROBE];
+
+const NAMES = COMMANDS.map((c) => c.name).join(', ');
+
+/** `glassbox --help`: every command with its one-line summary. */
+async function overview(): Promise<string> {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 3;
+  return [
+    `glassbox ${await version()}: explain and visualize neural networks on the GPU`,
+    '',
+    'usage: glassbox COMMAND [ARGS] [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'glassbox help COMMAND (or glassbox COMMAND --help) prints its options and an example.',
+    'glassbox --version prints the version.',
+    'Data goes to stdout or --out; a one-line summary goes to stderr (-q, --quiet: none);',
+    'errors are one line on stderr, exit 2 for usage errors, 1 otherwise.',
+  ].join('\n');
+}
+
+/** Optimal string alignment distance (Levenshtein with adjacent transpositions). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * `; did you mean 'NAME'?` for the command `typed` is most likely a slip for: the only one it
+ * begins, else the nearest within a third of its letters (one at least); `''` when none is near.
+ */
+function suggestion(typed: string): string {
+  const lower = typed.toLowerCase();
+  const prefixed = COMMANDS.filter((c) => lower.length >= 2 && c.name.startsWith(lower));
+  const [best] = prefixed.length === 1
+    ? [{ name: prefixed[0].name, d: 0 }]
+    : COMMANDS.map((c) => ({ name: c.name, d: distance(lower, c.name) })).sort((a, b) => a.d - b.d);
+  return best.d <= Math.max(1, Math.ceil(lower.length / 3)) ? `; did you mean '${best.name}'?` : '';
+}
+
+/** The command called `name`; a usage error listing them all, with the closest name if any. */
+function findCommand(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command) return command;
+  if (name.startsWith('-')) {
+    throw new UsageError(
+      `unknown option ${name} before a command (commands: ${NAMES}); see glassbox --help`,
+    );
+  }
+  throw new UsageError(
+    `unknown command '${name}'${suggestion(name)} (commands: ${NAMES}); see glassbox --help`,
+  );
+}
+
+/**
+ * Splits `glassbox` arguments into the command and its options, checked against the command's.
+ *
+ * @throws {UsageError} for a missing or unknown command or a bad option.
+ */
+export async function parseArgs(args: string[]): Promise<Parsed> {
+  const [name, ...rest] = args;
+  if (!name) throw new UsageError(`missing command (${NAMES}); see glassbox --help`);
+  return await parseOptions(findCommand(name), rest);
 }
 
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   try {
-    if (args[0] === '--help' || args[0] === '-h') {
-      console.log(USAGE);
+    const [first, ...rest] = args;
+    if (first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
+      console.log(await overview());
       return 0;
     }
-    const p = parseArgs(args);
-    if (p.command === 'run') await commandRun(p);
-    else if (p.command === 'graph') await commandGraph(p);
-    else if (p.command === 'stats') await commandStats(p);
-    else if (p.command === 'project') await commandProject(p);
-    else if (p.command === 'explain') await commandExplain(p);
-    else if (p.command === 'distill') await commandDistill(p);
-    else if (p.command === 'probe') await commandProbe(p);
-    else {
-      throw new UsageError(
-        `unknown command '${p.command}' (run, graph, stats, project or explain); see ` +
-          'glassbox --help',
-      );
+    if (first === '--version') {
+      console.log(`glassbox ${await version()}`);
+      return 0;
+    }
+    if (first === 'help') {
+      if (rest.length > 1) throw new UsageError(`help takes one command (${NAMES})`);
+      console.log(rest[0] === 'help' ? await overview() : commandHelp(findCommand(rest[0])));
+      return 0;
+    }
+    const p = await parseArgs(args);
+    const command = COMMANDS.find((c) => c.name === p.command)!;
+    if (p.options.has('help')) {
+      console.log(commandHelp(command));
+      return 0;
+    }
+    const started = performance.now();
+    const summary = await command.run(p);
+    if (!p.options.has('quiet')) {
+      const seconds = (performance.now() - started) / 1000;
+      console.error(`glassbox ${command.name}: ${summary} (${seconds.toFixed(1)} s)`);
     }
     return 0;
   } catch (error) {

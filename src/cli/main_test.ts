@@ -2,6 +2,7 @@ import { assert, assertArrayEquals, assertClose, assertEquals } from '../../test
 import { RUNNER, test } from '../../test/harness.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { cli } from '../../test/cli.ts';
+import { COMMANDS } from './main.ts';
 
 const ignore = RUNNER === 'browser' ? 'the CLI runs under Deno' : false;
 
@@ -147,6 +148,12 @@ test('cli: bad input exits non-zero with one clear line', async () => {
   const cases: [string[], number, string][] = [
     [[], 2, 'missing command'],
     [['frobnicate'], 2, "unknown command 'frobnicate'"],
+    [['-q', 'graph'], 2, 'unknown option -q before a command'],
+    [['help', 'graph', 'stats'], 2, 'help takes one command'],
+    [['graph', 'models/mnist_cnn.onnx', '-x'], 2, "unknown option -x for 'graph'"],
+    [['stats', 'models/mnist_cnn.onnx', '--json=yes'], 2, 'option --json takes no value'],
+    [['stats', 'models/mnist_cnn.onnx', '--bins'], 2, 'option --bins needs a value'],
+    [['run', 'm.onnx', '--out', '--input', 'x.npy'], 2, 'option --out needs a value'],
     [['run', 'models/mnist_cnn.onnx', '--out', '/tmp/x.npy'], 2, 'missing --input'],
     [['graph', 'no/such/model.onnx'], 1, "Cannot read model 'no/such/model.onnx'"],
     [['graph', 'README.md'], 1, 'ModelFormatError'],
@@ -171,4 +178,129 @@ test('cli: bad input exits non-zero with one clear line', async () => {
     assert(r.err[0].includes(message), `"${r.err[0]}" should mention "${message}"`);
     assert(!r.err[0].includes('\n'), 'a single line, no stack trace');
   }
+}, { ignore });
+
+/** The seven commands, in the order `glassbox --help` lists them. */
+const SEVEN = ['run', 'graph', 'stats', 'project', 'explain', 'distill', 'probe'];
+
+test('cli: COMMANDS holds the seven commands', () => {
+  assertEquals(COMMANDS.map((c) => c.name).join(), SEVEN.join());
+});
+
+test('cli --help, -h and help CMD: usage, every option with its default, an example', async () => {
+  for (const command of COMMANDS) {
+    const name = command.name;
+    const r = await cli([name, '--help']);
+    assertEquals(r.code, 0, `${name} --help: ${r.err}`);
+    assertEquals(r.err.length, 0, `${name} --help prints nothing on stderr: ${r.err}`);
+    const lines = r.out.split('\n');
+    assert(lines[0].startsWith(`glassbox ${name}: ${command.summary}`), lines[0]);
+    assert(r.out.includes(`\nusage: glassbox ${name} `), `${name}: usage line`);
+    assert(/\nexamples?:\n {2}glassbox /.test(r.out), `${name}: an example`);
+    for (const [option, spec] of Object.entries({ ...command.options, quiet: {}, help: {} })) {
+      assert(r.out.includes(`--${option}`), `${name} --help lists --${option}`);
+      const d = (spec as { default?: string }).default;
+      if (d) {
+        // The default may wrap onto the next line with the rest of the help text.
+        const flat = r.out.replace(/\s+/g, ' ');
+        assert(flat.includes(`(default: ${d.replace(/\s+/g, ' ')})`), `${name} --${option}: ${d}`);
+      }
+    }
+    for (const line of lines) assert(line.length <= 100, `${name} --help line too long: ${line}`);
+    for (const args of [[name, '-h'], ['help', name], [name, 'MODEL.onnx', '--frob', '-qh']]) {
+      const again = await cli(args);
+      assertEquals(again.code, 0, `${args.join(' ')}: ${again.err}`);
+      assertEquals(again.out, r.out, `${args.join(' ')} prints the same help`);
+    }
+  }
+  // Defaults that matter for reproducing results are spelled out.
+  const explain = (await cli(['explain', '--help'])).out;
+  assert(/--steps N +integrated gradients: path points \(default: 50\)/.test(explain), explain);
+  assert((await cli(['distill', '-h'])).out.includes('(default: linear)'), 'distill --kind');
+}, { ignore });
+
+test('cli --help, -h and help: every command with its one-line summary', async () => {
+  for (const args of [['--help'], ['-h'], ['help'], ['help', 'help']]) {
+    const r = await cli(args);
+    assertEquals(r.code, 0, args.join(' '));
+    assertEquals(r.err.length, 0, `${args.join(' ')}: nothing on stderr`);
+    for (const command of COMMANDS) {
+      const listed = r.out.split('\n').some((l) =>
+        l.startsWith(`  ${command.name} `) && l.endsWith(` ${command.summary}`)
+      );
+      assert(listed, `${args.join(' ')} lists ${command.name}: ${r.out}`);
+    }
+    assert(r.out.includes('glassbox help COMMAND'), "says how to get a command's help");
+    for (const line of r.out.split('\n')) assert(line.length <= 100, `too long: ${line}`);
+  }
+}, { ignore });
+
+test('cli: an unknown command lists all seven and suggests the closest', async () => {
+  const cases: [string[], string | undefined][] = [
+    [['explian'], 'explain'],
+    [['expalin', 'models/mnist_cnn.onnx'], 'explain'],
+    [['distil'], 'distill'],
+    [['grpah'], 'graph'],
+    [['proj'], 'project'],
+    [['Stats'], 'stats'],
+    [['help', 'prbe'], 'probe'],
+    [['frobnicate'], undefined],
+    [['go'], undefined],
+  ];
+  for (const [args, closest] of cases) {
+    const r = await cli(args);
+    assertEquals(r.code, 2, args.join(' '));
+    assertEquals(r.err.length, 1, `one line: ${r.err}`);
+    const line = r.err[0];
+    const typed = args[0] === 'help' ? args[1] : args[0];
+    assert(line.startsWith(`glassbox: unknown command '${typed}'`), line);
+    assert(line.includes(`(commands: ${SEVEN.join(', ')})`), `lists all seven: ${line}`);
+    if (closest) assert(line.includes(`did you mean '${closest}'?`), line);
+    else assert(!line.includes('did you mean'), `no far-fetched suggestion: ${line}`);
+  }
+}, { ignore });
+
+test('cli: success prints one summary line on stderr, none with --quiet or -q', async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/x.npy`, writeNpy(new Float32Array([1, -2, 0.5, 3]), [1, 4]));
+  const model = 'test/fixtures/external/model.onnx';
+  const graph = await cli(['graph', model]);
+  assertEquals(graph.code, 0, graph.err.join('\n'));
+  assertEquals(graph.err.length, 1, `one summary line: ${graph.err}`);
+  assert(
+    /^glassbox graph: .*model\.onnx has \d+ nodes, \d+ parameters \(\d+\.\d s\)$/.test(
+      graph.err[0],
+    ),
+    graph.err[0],
+  );
+  JSON.parse(graph.out); // stdout holds only the data
+  const run = ['run', model, '--input', `${dir}/x.npy`, '--out', `${dir}/y.npy`];
+  const loud = await cli(run);
+  assertEquals(loud.code, 0, loud.err.join('\n'));
+  assertEquals(loud.err.length, 1, `${loud.err}`);
+  assert(loud.err[0].startsWith(`glassbox run: wrote ${dir}/y.npy: output '`), loud.err[0]);
+  assert(loud.err[0].includes('[1, 3]'), loud.err[0]);
+  assertEquals(loud.out, '', 'run writes to --out, nothing to stdout');
+  for (const flag of ['--quiet', '-q']) {
+    const quiet = await cli([...run, flag]);
+    assertEquals(quiet.code, 0, quiet.err.join('\n'));
+    assertEquals(quiet.err.length, 0, `${flag}: ${quiet.err}`);
+    const g = await cli(['graph', flag, model]);
+    assertEquals(g.err.length, 0, `graph ${flag}: ${g.err}`);
+    assertEquals(g.out, graph.out);
+  }
+  const stats = await cli(['stats', model, '--bins=4', '--json']);
+  assertEquals(stats.code, 0, stats.err.join('\n'));
+  assertEquals(JSON.parse(stats.out).tensors[0].histogram.counts.length, 4);
+  assert(/^glassbox stats: \d+ weight tensors of /.test(stats.err[0]), stats.err[0]);
+  await Deno.remove(dir, { recursive: true });
+}, { ignore });
+
+test("cli --version: package.json's version", async () => {
+  const { version } = JSON.parse(await Deno.readTextFile('package.json'));
+  const r = await cli(['--version']);
+  assertEquals(r.code, 0);
+  assertEquals(r.out, `glassbox ${version}`);
+  assertEquals(r.err.length, 0);
+  assert((await cli(['--help'])).out.startsWith(`glassbox ${version}: `), 'the overview too');
 }, { ignore });

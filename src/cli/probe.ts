@@ -20,24 +20,11 @@ import { loadModel } from '../onnx/model.ts';
 import { probeLayers } from '../global/probe.ts';
 import { randomizedOnnx } from '../global/probe.ts';
 import { taskLabels, TASKS } from '../global/tasks.ts';
-import { checkOptions, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
+import { type Command, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
 import { positiveInt, readData, readLabels } from './distill.ts';
 
-/** Runs `glassbox probe`. */
-export async function commandProbe(p: Parsed): Promise<void> {
-  checkOptions(p, [
-    'data',
-    'labels',
-    'task',
-    'classes',
-    'vocab',
-    'layer',
-    'controls',
-    'epochs',
-    'seed',
-    'max-features',
-    'json',
-  ]);
+/** Runs `glassbox probe`; returns the summary line. */
+export async function commandProbe(p: Parsed): Promise<string> {
   const [modelPath, extra] = p.positional;
   if (!modelPath || extra) throw new UsageError('probe takes one MODEL.onnx');
   const labelsPath = one(p, 'labels', false);
@@ -91,6 +78,12 @@ export async function commandProbe(p: Parsed): Promise<void> {
     seed: seedText === undefined ? undefined : Number(seedText),
     tokenIds: integerInput ? data.data as ArrayLike<number | bigint> : undefined,
   });
+  const best = report.layers.reduce<(typeof report.layers)[number] | undefined>(
+    (a, l) => (a && a.accuracy >= l.accuracy ? a : l),
+    undefined,
+  );
+  const summary = `task ${task ?? labelsPath}: ${report.layers.length} layers probed` +
+    (best ? `, best ${best.layer} at ${(100 * best.accuracy).toFixed(1)}%` : '');
   if (p.options.has('json')) {
     console.log(JSON.stringify(
       {
@@ -103,7 +96,7 @@ export async function commandProbe(p: Parsed): Promise<void> {
       null,
       2,
     ));
-    return;
+    return summary;
   }
   const pct = (v: number | undefined) =>
     v === undefined ? '     -' : `${(100 * v).toFixed(1)}%`.padStart(6);
@@ -120,4 +113,68 @@ export async function commandProbe(p: Parsed): Promise<void> {
         `${pct(l.controlAccuracy)} ${pct(l.selectivity)} ${pct(l.randomModelAccuracy)}`,
     );
   }
+  return summary;
 }
+
+/** `glassbox probe`. */
+export const PROBE: Command = {
+  name: 'probe',
+  summary: 'trains a linear probe per layer for a task and prints its accuracy by layer',
+  usage: 'MODEL.onnx --data DATA.npy (--labels LABELS.npy | --task TASK) [options]',
+  options: {
+    data: {
+      type: 'string',
+      value: 'FILE',
+      required: true,
+      help: "examples for the model's first input, batch first (.npy)",
+    },
+    labels: { type: 'string', value: 'FILE', help: 'task labels, one per example (.npy)' },
+    task: { type: 'string', value: 'TASK', help: 'a preset task instead of --labels (below)' },
+    classes: {
+      type: 'string',
+      value: 'FILE',
+      help: "the model's classes (.npy): preset labels and the control task",
+    },
+    vocab: {
+      type: 'string',
+      value: 'FILE',
+      default: 'text_vocab.json beside the model',
+      help: 'has-url: the vocabulary',
+    },
+    layer: {
+      type: 'string',
+      value: 'TENSOR',
+      default: 'activations, pooling, outputs',
+      help: 'a tensor to probe; repeatable',
+    },
+    controls: {
+      type: 'string',
+      value: 'all|class|none',
+      default: 'all',
+      help: 'control task and random-weights model',
+    },
+    epochs: { type: 'string', value: 'E', default: '30, early stopping', help: 'probe epochs' },
+    seed: {
+      type: 'string',
+      value: 'S',
+      default: '0',
+      help: 'seed of the split, controls, training',
+    },
+    'max-features': {
+      type: 'string',
+      value: 'F',
+      default: '2048',
+      help: 'larger maps are average-pooled to this',
+    },
+    json: { type: 'boolean', help: 'print the report as JSON' },
+  },
+  notes: [
+    'tasks (--task), labels derived from --classes or from the token ids in DATA:',
+    ...Object.entries(TASKS).map(([name, t]) =>
+      `  ${name.padEnd(15)}${t.doc}; from ${t.from === 'classes' ? '--classes' : 'DATA'}`
+    ),
+    'uint8 DATA (compact images) is scaled by 1/255.',
+  ].join('\n'),
+  examples: ['models/mnist_cnn.onnx --data x.npy --task parity --classes y.npy --json'],
+  run: commandProbe,
+};
