@@ -27,6 +27,7 @@ import {
   unaryReference,
 } from '../src/mod.ts';
 import { uniform } from '../test/random.ts';
+import { MODELS } from '../models/index.js';
 
 interface Row {
   kernel: string;
@@ -81,8 +82,8 @@ async function showModel(
   host.append(section);
   try {
     using model = loadModel(engine, await fetchBytes(`/models/${file}`));
-    const x = readNpy(await fetchBytes(`/models/data/${inputs}`));
-    const y = readNpy(await fetchBytes(`/models/data/${labels}`));
+    const x = readNpy(await fetchBytes(`/models/${inputs}`));
+    const y = readNpy(await fetchBytes(`/models/${labels}`));
     const start = performance.now();
     const { outputs } = run(model, {
       [model.inputs[0].name]: { data: x.data as Float32Array | BigInt64Array, shape: x.shape },
@@ -150,27 +151,10 @@ async function main(): Promise<void> {
     return;
   }
   adapterLine.textContent = `Adapter: ${engine.adapterName}`;
-  await showModel(
-    engine,
-    'MNIST digits CNN',
-    'mnist_cnn.onnx',
-    'mnist_test_x.npy',
-    'mnist_test_y.npy',
-  );
-  await showModel(
-    engine,
-    'Fashion-MNIST CNN',
-    'fashion_cnn.onnx',
-    'fashion_test_x.npy',
-    'fashion_test_y.npy',
-  );
-  await showModel(
-    engine,
-    'Spam/ham transformer (SpamAssassin)',
-    'text_transformer.onnx',
-    'text_test_ids.npy',
-    'text_test_y.npy',
-  );
+  // The one-click examples are what the glassbox-models package lists.
+  for (const m of MODELS) {
+    await showModel(engine, m.title, m.file, m.samples.inputs, m.samples.labels);
+  }
   const a = uniform(256 * 384, 1);
   const b = uniform(384 * 128, 2);
   const ta = tensor(engine, a, [256, 384]);

@@ -8,6 +8,7 @@
 import { SHADERS } from '../src/shaders.ts';
 import { requestDevice } from '../src/gpu/device.ts';
 import { compileShaders } from './wgsl_compile.ts';
+import { minifyWgsl } from '../demo/wgsl_minify.mjs';
 
 async function listWgsl(dir: URL, prefix = ''): Promise<string[]> {
   const out: string[] = [];
@@ -23,7 +24,17 @@ const files = await listWgsl(new URL('../shaders/', import.meta.url));
 const unlisted = files.filter((f) => !(f in SHADERS));
 const missing = Object.keys(SHADERS).filter((f) => !files.includes(f));
 const { device, info } = await requestDevice();
-const diagnostics = await compileShaders(device, SHADERS);
+// The sources, and the comment-free form the bundles ship (demo/build.mjs).
+const minified = Object.fromEntries(
+  Object.entries(SHADERS).map(([path, source]) => [path, minifyWgsl(source)]),
+);
+const diagnostics = [
+  ...await compileShaders(device, SHADERS),
+  ...(await compileShaders(device, minified)).map((d) => ({
+    ...d,
+    shader: `${d.shader} (minified)`,
+  })),
+];
 device.destroy();
 
 for (const f of unlisted) console.error(`shaders/${f}: not listed in src/shaders.ts`);

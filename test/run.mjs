@@ -42,6 +42,14 @@ const steps = [
     ],
     counts: () => denoCounts(join(results, 'deno.xml')),
   },
+  // The JSR package: `deno publish` refuses slow types, so the dry run checks them.
+  { name: 'jsr', cmd: ['deno', 'publish', '--dry-run', '--allow-dirty'] },
+  {
+    name: 'package',
+    cmd: ['node', 'test/package_check.mjs'],
+    env: { GLASSBOX_PACKAGE_SUMMARY: join(results, 'package.json') },
+    counts: () => JSON.parse(readFileSync(join(results, 'package.json'), 'utf8')),
+  },
   {
     name: 'browser-test',
     cmd: ['wtr'],
