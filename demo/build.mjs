@@ -62,7 +62,7 @@ export const ELEMENTS = [
  * with the chunks it imports; and for the whole npm package, unpacked.
  */
 export const BUDGETS = {
-  'glassbox.js': 560_000,
+  'glassbox.js': 640_000,
   'glassbox-components.js': 420_000,
   'glass-*.js': 260_000,
   package: 2_000_000,

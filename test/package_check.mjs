@@ -50,21 +50,6 @@ function sh(cmd, args, options = {}) {
 
 const tail = (text, n = 15) => text.trim().split('\n').slice(-n).join('\n');
 
-const scratch = mkdtempSync(join(tmpdir(), 'glassbox-package-'));
-try {
-  await main();
-} catch (e) {
-  check('package checks ran to the end', false, e.stack ?? String(e));
-} finally {
-  if (!process.env.GLASSBOX_KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
-  else console.log(`scratch project kept in ${scratch}`);
-}
-if (process.env.GLASSBOX_PACKAGE_SUMMARY) {
-  writeFileSync(process.env.GLASSBOX_PACKAGE_SUMMARY, JSON.stringify(counts));
-}
-console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
-process.exit(counts.failed > 0 ? 1 : 0);
-
 async function main() {
   // 1. Build (it checks the bundle budgets and prints the sizes), then pack what it built.
   const built = sh(process.execPath, ['demo/build.mjs'], { cwd: root });
@@ -113,7 +98,7 @@ async function main() {
   );
   const glassboxTgz = join(tarballs, info.filename);
   const modelsTgz = join(tarballs, JSON.parse(models.stdout)[0].filename);
-  const react = ['react', 'react-dom', '@lit/react'].map((n) => `${n}@${pkg.devDependencies[n]}`);
+  const react = ['react', 'react-dom'].map((n) => `${n}@${pkg.devDependencies[n]}`);
   const install = sh(
     'npm',
     ['install', '--no-audit', '--no-fund', '--prefer-offline', glassboxTgz, modelsTgz, ...react],
@@ -221,17 +206,21 @@ export async function use(bytes: Uint8Array): Promise<Tensor> {
       tail(built.text),
     );
   }
-  const denoExample = join(scratch, 'examples', 'deno', 'explain.ts');
-  if (check('examples/deno/explain.ts exists', existsSync(denoExample))) {
+  const denoDir = join(scratch, 'examples', 'deno');
+  const denoExamples = existsSync(denoDir)
+    ? readdirSync(denoDir).filter((f) => f.endsWith('.ts')).sort()
+    : [];
+  check('examples/deno holds Deno scripts', denoExamples.length > 0);
+  for (const name of denoExamples) {
     const ran = sh('deno', [
       'run',
       '--quiet',
       '--allow-read',
       '--allow-env',
-      'examples/deno/explain.ts',
+      `examples/deno/${name}`,
     ], { cwd: scratch, env: { DENO_NO_UPDATE_CHECK: '1' } });
     check(
-      'deno runs examples/deno/explain.ts against the installed package',
+      `deno runs examples/deno/${name} against the installed package`,
       ran.status === 0,
       tail(ran.text),
     );
@@ -280,7 +269,12 @@ function serve() {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+      // The CDN addresses are answered from here, so module scripts arrive cross-origin, as
+      // jsDelivr serves them (with this header).
+      'access-control-allow-origin': '*',
+    });
     res.end(readFileSync(path));
   });
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
@@ -346,12 +340,31 @@ async function checkPage(browser, origin, rel) {
     }
   });
   await page.setViewport({ width: 1000, height: 800 });
+  // A script that fails to load means the page never reports: stop waiting at once.
+  let failLoad;
+  const loadFailed = new Promise((_, reject) => (failLoad = reject));
+  loadFailed.catch(() => {});
+  page.on('requestfailed', (r) => {
+    if (r.resourceType() === 'script') failLoad(new Error(`${r.url()}: ${r.failure()?.errorText}`));
+  });
+  page.on('response', (r) => {
+    const type = r.request().resourceType();
+    if (r.status() >= 400 && (type === 'script' || type === 'fetch')) {
+      failLoad(new Error(`${r.url()}: HTTP ${r.status()}`));
+    }
+  });
   try {
-    await page.goto(origin + rel, { waitUntil: 'load', timeout: PAGE_LIMIT_MS });
-    await page.waitForFunction(() => document.documentElement.dataset.ready, {
-      timeout: PAGE_LIMIT_MS,
-      polling: 250,
-    });
+    await Promise.race([
+      page.goto(origin + rel, { waitUntil: 'load', timeout: PAGE_LIMIT_MS }),
+      loadFailed,
+    ]);
+    await Promise.race([
+      page.waitForFunction(() => document.documentElement.dataset.ready, {
+        timeout: PAGE_LIMIT_MS,
+        polling: 250,
+      }),
+      loadFailed,
+    ]);
     const ready = await page.evaluate(() => document.documentElement.dataset.ready);
     if (!check(`${rel}: finished`, ready === 'true', [ready, ...errors, ...offline].join(' | '))) {
       return;
@@ -371,11 +384,20 @@ async function checkPage(browser, origin, rel) {
     );
     check(`${rel}: shows glass-* elements`, tags.length > 0);
     for (let i = 0; i < tags.length; i++) {
-      const handle = await page.$(`[data-check="${i}"]`);
-      await handle.scrollIntoView();
-      const png = await handle.screenshot({ encoding: 'base64' });
+      // The element's drawing surface — its largest canvas or svg — not its labels: a blank
+      // canvas is one colour however much text surrounds it.
+      const handle = await page.evaluateHandle((i) => {
+        const host = document.querySelector(`[data-check="${i}"]`);
+        const surfaces = [...(host.shadowRoot ?? host).querySelectorAll('canvas, svg')];
+        const area = (e) => e.getBoundingClientRect().width * e.getBoundingClientRect().height;
+        // <glass-tokens> is text on coloured backgrounds: the element itself.
+        return surfaces.sort((a, b) => area(b) - area(a))[0] ?? host;
+      }, i);
+      const surface = handle.asElement();
+      await surface.scrollIntoView();
+      const png = await surface.screenshot({ encoding: 'base64' });
       const colors = await page.evaluate(distinctColors, png);
-      check(`${rel}: <${tags[i]}> drew (${colors} colours)`, colors >= 3);
+      check(`${rel}: <${tags[i]}> drew (${colors} colours on its surface)`, colors >= 3);
     }
   } catch (e) {
     check(`${rel}: loads`, false, [e.message, ...errors].join(' | '));
@@ -398,3 +420,18 @@ async function distinctColors(base64) {
   }
   return seen.size;
 }
+
+const scratch = mkdtempSync(join(tmpdir(), 'glassbox-package-'));
+try {
+  await main();
+} catch (e) {
+  check('package checks ran to the end', false, e.stack ?? String(e));
+} finally {
+  if (!process.env.GLASSBOX_KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
+  else console.log(`scratch project kept in ${scratch}`);
+}
+if (process.env.GLASSBOX_PACKAGE_SUMMARY) {
+  writeFileSync(process.env.GLASSBOX_PACKAGE_SUMMARY, JSON.stringify(counts));
+}
+console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+process.exit(counts.failed > 0 ? 1 : 0);
