@@ -452,8 +452,8 @@ const activationsSection: Section = {
         'div',
         { class: 'controls' },
         select('Layer', [
-          ['/relu1/Relu_output_0', 'conv1 + ReLU (8 × 26 × 26)'],
-          ['/relu2/Relu_output_0', 'conv2 + ReLU (16 × 11 × 11)'],
+          ['/relu1/Relu_output_0', 'conv1 + ReLU (8 × 28 × 28)'],
+          ['/relu2/Relu_output_0', 'conv2 + ReLU (16 × 14 × 14)'],
         ], (v) => {
           current = { ...current, layer: v };
           enqueue(show);
