@@ -8,6 +8,7 @@
 
 import batchNorm from '../shaders/nn/batch_norm.wgsl' with { type: 'text' };
 import binary from '../shaders/nn/binary.wgsl' with { type: 'text' };
+import binaryOverflow from '../shaders/nn/binary_overflow.wgsl' with { type: 'text' };
 import cast from '../shaders/nn/cast.wgsl' with { type: 'text' };
 import conv from '../shaders/nn/conv.wgsl' with { type: 'text' };
 import cumSum from '../shaders/nn/cum_sum.wgsl' with { type: 'text' };
@@ -18,6 +19,7 @@ import gather from '../shaders/nn/gather.wgsl' with { type: 'text' };
 import gatherBackward from '../shaders/nn/gather_backward.wgsl' with { type: 'text' };
 import gatherElements from '../shaders/nn/gather_elements.wgsl' with { type: 'text' };
 import gatherNd from '../shaders/nn/gather_nd.wgsl' with { type: 'text' };
+import indexCheck from '../shaders/nn/index_check.wgsl' with { type: 'text' };
 import layerNorm from '../shaders/nn/layer_norm.wgsl' with { type: 'text' };
 import layerNormBackward from '../shaders/nn/layer_norm_backward.wgsl' with { type: 'text' };
 import lpNorm from '../shaders/nn/lp_norm.wgsl' with { type: 'text' };
@@ -74,6 +76,7 @@ export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
   'stats/umap_sgd.wgsl': umapSgd,
   'nn/batch_norm.wgsl': batchNorm,
   'nn/binary.wgsl': binary,
+  'nn/binary_overflow.wgsl': binaryOverflow,
   'nn/cast.wgsl': cast,
   'nn/conv.wgsl': conv,
   'nn/cum_sum.wgsl': cumSum,
@@ -84,6 +87,7 @@ export const SHADERS: Readonly<Record<string, string>> = Object.freeze({
   'nn/gather_backward.wgsl': gatherBackward,
   'nn/gather_elements.wgsl': gatherElements,
   'nn/gather_nd.wgsl': gatherNd,
+  'nn/index_check.wgsl': indexCheck,
   'nn/layer_norm.wgsl': layerNorm,
   'nn/layer_norm_backward.wgsl': layerNormBackward,
   'nn/lp_norm.wgsl': lpNorm,

@@ -2,8 +2,9 @@
 // indices flattened to [count], the output viewed as [outer, count, inner] is
 //   out[o, j, k] = data[o, idx(indices[j]), k]
 // where idx adds axisLen to a negative index and then clamps into [0, axisLen − 1]. ONNX calls an
-// out-of-range index an error; the kernel clamps instead, so it never reads outside `data` (the
-// host validates indices it knows on the CPU, see gather.ts).
+// out-of-range index an error; the kernel clamps instead, so it never reads outside `data`: the
+// host validates indices it knows, and nn/index_check.wgsl the others before this runs (a
+// failure rejects the next readback, see gather.ts).
 //
 // Bindings (group 0):
 //   0  data     storage, read        array<u32>  f32 or i32 bits, outer·axisLen·inner, row-major

@@ -1,8 +1,8 @@
 // nn/gather_elements.wgsl — ONNX GatherElements: the output has the indices' shape and
 //   out[c] = data[c with c[axis] replaced by idx(indices[c])],
 // where idx adds axisLen to a negative index and clamps into [0, axisLen − 1] (ONNX calls an
-// out-of-range index an error; the host validates indices it knows on the CPU, the kernel never
-// reads outside data).
+// out-of-range index an error; the host validates indices it knows on the CPU, nn/index_check.wgsl
+// the others before this runs, and the kernel never reads outside data).
 // With LAST_WRITER = 1 it computes the gradient of ScatterElements (reduction none) with respect
 // to `updates`: position c gets data[...] (here: dy) only if no later position along the axis
 // (same other coordinates) carries the same index, since the last write wins; else 0.

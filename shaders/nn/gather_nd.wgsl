@@ -3,8 +3,8 @@
 // and inner = ∏R, the output viewed as [batch, count, inner] is
 //   out[b, t, k] = data[b, idx(indices[b, t, 0]), …, idx(indices[b, t, q−1]), k],
 // where idx adds D_r to a negative index and clamps into [0, D_r − 1] (ONNX calls an out-of-range
-// index an error; the host validates indices it knows on the CPU; the kernel never reads outside
-// data).
+// index an error; the host validates indices it knows on the CPU, nn/index_check.wgsl the others
+// before this runs; the kernel never reads outside data).
 // With LAST_WRITER = 1 it computes the gradient of ScatterND (reduction none) with respect to
 // `updates`: tuple t of batch b gets its slice only if no later tuple of that batch names the
 // same position (the last write wins); else 0.

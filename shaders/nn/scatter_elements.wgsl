@@ -4,9 +4,10 @@
 //   reduction none: replace (the last position along the axis wins, as a sequential loop does);
 //   add / mul / max / min: out = out ⊕ update, in position order.
 // idx adds axisLen to a negative index; an index still outside [0, axisLen) is skipped (ONNX calls
-// it an error; the host validates indices it knows on the CPU). Gathered formulation, no atomics:
-// each output element is computed by one invocation that scans the update positions along the
-// axis that share its other coordinates (positions outside the indices' shape have none).
+// it an error; the host validates indices it knows, nn/index_check.wgsl the others). Gathered
+// formulation, no atomics: each output element is computed by one invocation that scans the
+// update positions along the axis that share its other coordinates (positions outside the
+// indices' shape have none).
 // Also the gradient of GatherElements (add into zeros).
 //
 // Bindings (group 0):

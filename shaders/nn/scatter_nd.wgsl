@@ -6,8 +6,9 @@
 //   reduction none: replace (the last tuple wins, as a sequential loop does);
 //   add / mul / max / min: out = out ⊕ update, in tuple order.
 // idx adds D_r to a negative index; a tuple with an index still out of range is skipped (ONNX
-// calls it an error; the host validates indices it knows on the CPU). Gathered formulation, no
-// atomics: each output element is one invocation's, which scans the tuples of its batch.
+// calls it an error; the host validates indices it knows, nn/index_check.wgsl the others).
+// Gathered formulation, no atomics: each output element is one invocation's, which scans the
+// tuples of its batch.
 //
 // Bindings (group 0):
 //   0  data     storage, read        array<u32>  f32 or i32 bits, n = batch·dataBatchStride

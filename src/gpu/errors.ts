@@ -37,6 +37,18 @@ export class ShapeError extends GlassboxError {}
 /** An argument other than a shape is invalid (wrong dtype, unknown option, bad axis). */
 export class ArgumentError extends GlassboxError {}
 
+/**
+ * An index that arrived at run time lies outside the axis it indexes (Gather, GatherND,
+ * ScatterElements, ...). Found on the GPU, it rejects the next readback.
+ */
+export class IndexError extends ArgumentError {}
+
+/**
+ * An int64 result does not fit in the 32 bits that hold int64 on the GPU. Found on the GPU, it
+ * rejects the next readback.
+ */
+export class IntegerOverflowError extends ArgumentError {}
+
 /** A tensor would exceed one of the device's limits (binding size, buffer size). */
 export class LimitExceededError extends GlassboxError {}
 

@@ -8,9 +8,10 @@
 
 import gatherSource from '../../shaders/nn/gather.wgsl' with { type: 'text' };
 import type { Engine } from '../gpu/engine.ts';
-import { ArgumentError } from '../gpu/errors.ts';
+import { ArgumentError, IndexError } from '../gpu/errors.ts';
 import { empty, formatShape, normalizeAxis, sizeOf, type Tensor } from '../tensor.ts';
 import { checkOperand, WORKGROUP_SIZE } from './common.ts';
+import { checkIndices } from './index_check.ts';
 
 /** Options for {@linkcode gather}. */
 export interface GatherOptions {
@@ -18,6 +19,16 @@ export interface GatherOptions {
   axis?: number;
   /** Label of the output buffer. */
   label?: string;
+  /**
+   * Validate the indices on the GPU before they are used: one out of range makes the next
+   * readback reject with `IndexError`. Default true; false skips the check for indices already
+   * validated (on the host, or by the forward pass a gradient reuses them from).
+   */
+  checkIndices?: boolean;
+  /** Who indexes, for that error, e.g. `Gather node 'embed'`. Default: the kernel's name. */
+  caller?: string;
+  /** Name of the indices in that error (a model's tensor name). Default: the tensor's label. */
+  indicesName?: string;
 }
 
 /**
@@ -39,16 +50,15 @@ export function gatherOutputShape(
 
 /**
  * Checks indices known on the CPU (e.g. a model's constants) against an axis of length
- * `axisLen`: ONNX accepts `[-axisLen, axisLen − 1]` and calls anything else an error, which the
- * GPU kernel cannot report (it clamps).
+ * `axisLen`: ONNX accepts `[-axisLen, axisLen − 1]` and calls anything else an error.
  *
- * @throws {ArgumentError} naming the first index out of range.
+ * @throws {IndexError} (an {@linkcode ArgumentError}) naming the first index out of range.
  */
 export function validateGatherIndices(indices: ArrayLike<number>, axisLen: number): void {
   for (let j = 0; j < indices.length; j++) {
     const v = indices[j];
     if (!Number.isInteger(v) || v < -axisLen || v >= axisLen) {
-      throw new ArgumentError(
+      throw new IndexError(
         `Cannot run gather: index ${v} (element ${j} of indices) is out of range for an axis ` +
           `of length ${axisLen} (valid: ${-axisLen}..${axisLen - 1})`,
       );
@@ -59,16 +69,17 @@ export function validateGatherIndices(indices: ArrayLike<number>, axisLen: numbe
 /**
  * ONNX `Gather`: `out[..., j..., ...] = data[..., indices[j...], ...]` along `axis`. `data` is
  * f32 or i32; `indices` is i32 of any shape (a scalar drops the axis). A negative index counts
- * from the end. Out-of-range indices are an error in ONNX; here the kernel clamps them into the
- * axis (it never reads outside `data`), so validate CPU-known indices with
- * {@linkcode validateGatherIndices}.
+ * from the end. Out-of-range indices are an error in ONNX: unless `checkIndices` is false, a
+ * check on the GPU records them and the next readback rejects with {@linkcode IndexError}
+ * (the kernel itself clamps them into the axis, so it never reads outside `data`). Indices on
+ * the host can be checked at once with {@linkcode validateGatherIndices}.
  *
  * @example
  * ```ts ignore
  * using embedded = gather(engine, embeddings, tokenIds); // [vocab, d] by [batch, seq]
  * ```
  * @throws {ArgumentError} for a non-i32 `indices`, a scalar `data`, a bad axis, or indices into
- *   an empty axis.
+ *   an empty axis. Out-of-range indices: {@linkcode IndexError} from the next readback.
  */
 export function gather(
   engine: Engine,
@@ -88,6 +99,12 @@ export function gather(
       `Cannot run gather: axis ${axis} of data ${formatShape(data.shape)} is empty, so every ` +
         `one of the ${indices.size} indices is out of range`,
     );
+  }
+  if (options.checkIndices ?? true) {
+    checkIndices(engine, indices, [{
+      length: axisLen,
+      what: `axis ${axis} of data ${formatShape(data.shape)}`,
+    }], { caller: options.caller ?? 'gather', indicesName: options.indicesName });
   }
   const inner = sizeOf(data.shape.slice(axis + 1));
   engine.dispatch({

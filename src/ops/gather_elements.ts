@@ -11,9 +11,10 @@
 import gatherElementsSource from '../../shaders/nn/gather_elements.wgsl' with { type: 'text' };
 import scatterElementsSource from '../../shaders/nn/scatter_elements.wgsl' with { type: 'text' };
 import type { Engine } from '../gpu/engine.ts';
-import { ArgumentError, ShapeError } from '../gpu/errors.ts';
+import { ArgumentError, IndexError, ShapeError } from '../gpu/errors.ts';
 import { empty, formatShape, normalizeAxis, stridesOf, type Tensor } from '../tensor.ts';
 import { checkChoice, checkOperand, WORKGROUP_SIZE } from './common.ts';
+import { checkIndices } from './index_check.ts';
 
 /** Scatter reductions, with their `REDUCTION` override code in the scatter shaders. */
 export const SCATTER_REDUCTIONS: Readonly<{ none: 0; add: 1; mul: 2; max: 3; min: 4 }> = Object
@@ -57,9 +58,9 @@ export function checkElementsShapes(
 
 /**
  * Checks indices known on the CPU against an axis of length `axisLen`: ONNX accepts
- * `[-axisLen, axisLen − 1]` and calls anything else an error, which the kernels cannot report.
+ * `[-axisLen, axisLen − 1]` and calls anything else an error.
  *
- * @throws {ArgumentError} naming the first index out of range.
+ * @throws {IndexError} (an {@linkcode ArgumentError}) naming the first index out of range.
  */
 export function validateIndices(
   op: string,
@@ -69,7 +70,7 @@ export function validateIndices(
   for (let j = 0; j < indices.length; j++) {
     const v = indices[j];
     if (!Number.isInteger(v) || v < -axisLen || v >= axisLen) {
-      throw new ArgumentError(
+      throw new IndexError(
         `Cannot run ${op}: index ${v} (element ${j} of indices) is out of range for an axis of ` +
           `length ${axisLen} (valid: ${-axisLen}..${axisLen - 1})`,
       );
@@ -89,12 +90,24 @@ export interface GatherElementsOptions {
   lastWriter?: boolean;
   /** Label of the output buffer. */
   label?: string;
+  /**
+   * Validate the indices on the GPU before they are used: one out of range makes the next
+   * readback reject with `IndexError`. Default true; false skips the check for indices already
+   * validated (on the host, or by the forward pass a gradient reuses them from).
+   */
+  checkIndices?: boolean;
+  /** Who indexes, for that error, e.g. `Gather node 'embed'`. Default: the kernel's name. */
+  caller?: string;
+  /** Name of the indices in that error (a model's tensor name). Default: the tensor's label. */
+  indicesName?: string;
 }
 
 /**
  * ONNX `GatherElements`: `out[c] = data[c with c[axis] = indices[c]]`; the output has the
- * indices' shape. `data` is f32 or i32, `indices` i32 (negative counts from the end; out-of-range
- * ones are clamped by the kernel: validate CPU-known indices with {@linkcode validateIndices}).
+ * indices' shape. `data` is f32 or i32, `indices` i32 (negative counts from the end). Unless
+ * `checkIndices` is false, out-of-range indices are recorded on the GPU and the next readback
+ * rejects with {@linkcode IndexError} (the kernel clamps them); CPU-known indices can be checked
+ * at once with {@linkcode validateIndices}.
  *
  * @throws {ShapeError} for mismatched ranks or indices larger than data off the axis;
  *   {@linkcode ArgumentError} for indices into an empty axis.
@@ -121,6 +134,12 @@ export function gatherElements(
       } is empty, so every index ` +
         'is out of range',
     );
+  }
+  if (options.checkIndices ?? true) {
+    checkIndices(engine, indices, [{
+      length: data.shape[axis],
+      what: `axis ${axis} of data ${formatShape(data.shape)}`,
+    }], { caller: options.caller ?? op, indicesName: options.indicesName });
   }
   const geometry = new Int32Array([
     out.size,
@@ -154,14 +173,25 @@ export interface ScatterElementsOptions {
   reduction?: ScatterReduction;
   /** Label of the output buffer. */
   label?: string;
+  /**
+   * Validate the indices on the GPU before they are used: one out of range makes the next
+   * readback reject with `IndexError`. Default true; false skips the check for indices already
+   * validated (on the host, or by the forward pass a gradient reuses them from).
+   */
+  checkIndices?: boolean;
+  /** Who indexes, for that error, e.g. `Gather node 'embed'`. Default: the kernel's name. */
+  caller?: string;
+  /** Name of the indices in that error (a model's tensor name). Default: the tensor's label. */
+  indicesName?: string;
 }
 
 /**
  * ONNX `ScatterElements`: a copy of `data` where each `updates[c]` is written (or combined by
  * `reduction`) at `c with c[axis] = indices[c]`, in position order (so with reduction none the
  * last of repeated indices wins). `data` and `updates` are both f32 or both i32; `indices` i32
- * of the updates' shape. Out-of-range indices are skipped by the kernel: validate CPU-known ones
- * with {@linkcode validateIndices}.
+ * of the updates' shape. Unless `checkIndices` is false, out-of-range indices are recorded on
+ * the GPU and the next readback rejects with {@linkcode IndexError} (the kernel skips them);
+ * CPU-known ones can be checked at once with {@linkcode validateIndices}.
  *
  * @throws {ShapeError} for mismatched shapes; {@linkcode ArgumentError} for dtypes or reduction.
  */
@@ -187,6 +217,12 @@ export function scatterElements(
   }
   const out = empty(engine, data.shape, { dtype: data.dtype, label: options.label ?? `${op}.out` });
   if (out.size === 0) return out;
+  if (options.checkIndices ?? true) {
+    checkIndices(engine, indices, [{
+      length: data.shape[axis],
+      what: `axis ${axis} of data ${formatShape(data.shape)}`,
+    }], { caller: options.caller ?? op, indicesName: options.indicesName });
+  }
   const count = indices.shape[axis];
   const spans = Math.max(1, Math.ceil(count / AXIS_SPAN));
   for (let s = 0; s < spans; s++) {

@@ -13,6 +13,7 @@ import type { Engine } from '../gpu/engine.ts';
 import { ArgumentError, ShapeError } from '../gpu/errors.ts';
 import { empty, formatShape, sizeOf, stridesOf, type Tensor } from '../tensor.ts';
 import { checkChoice, checkOperand, WORKGROUP_SIZE } from './common.ts';
+import { checkIndices, type IndexRange } from './index_check.ts';
 import {
   combineReference,
   SCATTER_REDUCTIONS,
@@ -25,6 +26,8 @@ const TUPLE_SPAN = 1024;
 
 /** The geometry of a GatherND/ScatterND: data [B, D_0..D_{q−1}, R], indices [B, I, q]. */
 export interface NdPlan {
+  /** Number of leading batch dimensions. */
+  batchDims: number;
   /** ∏ of the batch dimensions. */
   batch: number;
   /** Index tuples per batch (∏I). */
@@ -76,6 +79,7 @@ export function planNd(
   const rest = dataShape.slice(batchDims + q);
   const strides = stridesOf(dataShape.slice(batchDims));
   return {
+    batchDims,
     batch: sizeOf(dataShape.slice(0, batchDims)),
     count: sizeOf(indicesShape.slice(batchDims, m - 1)),
     q,
@@ -88,10 +92,22 @@ export function planNd(
 }
 
 /**
+ * The valid range of each position of an index tuple, for {@linkcode checkIndices} and
+ * `validateIndexValues`: position r indexes dimension `batchDims + r` of data.
+ */
+export function ndIndexRanges(plan: NdPlan, dataShape: readonly number[]): IndexRange[] {
+  return plan.dims.map((length, r) => ({
+    length,
+    what: `dimension ${plan.batchDims + r} of data ${formatShape(dataShape)} (position ${r} ` +
+      'of the index tuples)',
+  }));
+}
+
+/**
  * Checks index tuples known on the CPU: ONNX accepts `[-D_r, D_r − 1]` for position r of each
- * tuple and calls anything else an error, which the kernels cannot report.
+ * tuple and calls anything else an error.
  *
- * @throws {ArgumentError} naming the first index out of range.
+ * @throws {IndexError} (an `ArgumentError`) naming the first index out of range.
  */
 export function validateNdIndices(op: string, indices: ArrayLike<number>, plan: NdPlan): void {
   if (plan.q === 0) return;
@@ -115,12 +131,23 @@ export interface GatherNdOptions {
   lastWriter?: boolean;
   /** Label of the output buffer. */
   label?: string;
+  /**
+   * Validate the indices on the GPU before they are used: one out of range makes the next
+   * readback reject with `IndexError`. Default true; false skips the check for indices already
+   * validated (on the host, or by the forward pass a gradient reuses them from).
+   */
+  checkIndices?: boolean;
+  /** Who indexes, for that error, e.g. `Gather node 'embed'`. Default: the kernel's name. */
+  caller?: string;
+  /** Name of the indices in that error (a model's tensor name). Default: the tensor's label. */
+  indicesName?: string;
 }
 
 /**
  * ONNX `GatherND`: gathers the slices of `data` (f32 or i32) named by the index tuples in the
- * last axis of `indices` (i32), per batch. Out-of-range indices are clamped by the kernel:
- * validate CPU-known ones with {@linkcode validateNdIndices}.
+ * last axis of `indices` (i32), per batch. Unless `checkIndices` is false, out-of-range indices
+ * are recorded on the GPU and the next readback rejects with `IndexError` (the kernel clamps
+ * them); CPU-known ones can be checked at once with {@linkcode validateNdIndices}.
  *
  * @throws {ShapeError} for incompatible shapes; {@linkcode ArgumentError} for an empty indexed
  *   dimension with tuples to look up.
@@ -144,6 +171,12 @@ export function gatherND(
     throw new ArgumentError(
       `Cannot run ${op}: data ${formatShape(data.shape)} has an empty indexed dimension`,
     );
+  }
+  if (options.checkIndices ?? true) {
+    checkIndices(engine, indices, ndIndexRanges(plan, data.shape), {
+      caller: options.caller ?? op,
+      indicesName: options.indicesName,
+    });
   }
   const geometry = new Int32Array([
     out.size,
@@ -177,14 +210,25 @@ export interface ScatterNdOptions {
   batchDims?: number;
   /** Label of the output buffer. */
   label?: string;
+  /**
+   * Validate the indices on the GPU before they are used: one out of range makes the next
+   * readback reject with `IndexError`. Default true; false skips the check for indices already
+   * validated (on the host, or by the forward pass a gradient reuses them from).
+   */
+  checkIndices?: boolean;
+  /** Who indexes, for that error, e.g. `Gather node 'embed'`. Default: the kernel's name. */
+  caller?: string;
+  /** Name of the indices in that error (a model's tensor name). Default: the tensor's label. */
+  indicesName?: string;
 }
 
 /**
  * ONNX `ScatterND`: a copy of `data` where each update slice is written (or combined by
  * `reduction`) at the position its index tuple names, in tuple order (so with reduction none
  * the last of repeated tuples wins). `data` and `updates` are both f32 or both i32; `indices`
- * i32. Tuples with an out-of-range index are skipped by the kernel: validate CPU-known ones with
- * {@linkcode validateNdIndices}.
+ * i32. Unless `checkIndices` is false, out-of-range indices are recorded on the GPU and the next
+ * readback rejects with `IndexError` (the kernel skips their tuples); CPU-known ones can be
+ * checked at once with {@linkcode validateNdIndices}.
  *
  * @throws {ShapeError} for incompatible shapes; {@linkcode ArgumentError} for dtypes.
  */
@@ -211,6 +255,12 @@ export function scatterND(
   }
   const out = empty(engine, data.shape, { dtype: data.dtype, label: options.label ?? `${op}.out` });
   if (out.size === 0) return out;
+  if (options.checkIndices ?? true) {
+    checkIndices(engine, indices, ndIndexRanges(plan, data.shape), {
+      caller: options.caller ?? op,
+      indicesName: options.indicesName,
+    });
+  }
   const spans = Math.max(1, Math.ceil(plan.count / TUPLE_SPAN));
   for (let s = 0; s < spans; s++) {
     const geometry = new Int32Array([

@@ -1,7 +1,7 @@
-import { assertArrayEquals, assertEquals, assertThrows } from '../../test/assert.ts';
+import { assertArrayEquals, assertEquals, assertRejects, assertThrows } from '../../test/assert.ts';
 import { sharedEngine, testGpu } from '../../test/harness.ts';
 import { integers, uniform } from '../../test/random.ts';
-import { ArgumentError } from '../gpu/errors.ts';
+import { ArgumentError, IndexError } from '../gpu/errors.ts';
 import { sizeOf, tensor } from '../tensor.ts';
 import { gather, gatherOutputShape, gatherReference, validateGatherIndices } from './gather.ts';
 
@@ -63,11 +63,15 @@ testGpu('gather: out-of-range indices are clamped, never read past data', getEng
   using d = tensor(e, data, [4, 2]);
   const idx = new Int32Array([4, 100, -5, -1000, 2147483647, -2147483648, 3]);
   using i = tensor(e, idx);
-  using y = gather(e, d, i);
+  // Unchecked (as for indices validated elsewhere): the kernel clamps.
+  using y = gather(e, d, i, { checkIndices: false });
   const ref = gatherReference(data, [4, 2], idx, [7]);
   assertArrayEquals(ref.data, [16, 17, 16, 17, 10, 11, 10, 11, 16, 17, 10, 11, 16, 17]);
   assertArrayEquals(await y.read(), ref.data);
-  assertThrows(() => validateGatherIndices(idx, 4), ArgumentError, 'index 4 (element 0');
+  // Checked (the default): the readback rejects instead of returning clamped rows.
+  using z = gather(e, d, i);
+  await assertRejects(() => z.read(), IndexError, 'out of range for axis 0 of data [4, 2]');
+  assertThrows(() => validateGatherIndices(idx, 4), IndexError, 'index 4 (element 0');
   validateGatherIndices([-4, 3, 0], 4);
 });
 

@@ -6,12 +6,20 @@
  * (NonZero, whose output shape depends on its data, only folds), and has a reverse-mode rule
  * where its result depends differentiably on a float input.
  *
+ * Indices (Gather, GatherElements, ScatterElements, Scatter, GatherND, ScatterND) are checked
+ * against the axes they index: at plan time when known there, else on the GPU before the kernel
+ * uses them, reported by the next readback as an `IndexError` naming the node
+ * ({@linkcode indexOperand} says which input and which ranges; `src/onnx/index_feeds.ts` checks
+ * host-fed indices with it). OneHot needs no check: ONNX gives an index out of range a row of
+ * `off` values.
+ *
  * @module
  */
 
 import { GlassboxError } from '../../gpu/errors.ts';
 import { type CpuTensor, cpuTensor, elementCount, isFloat } from '../../graph/ir.ts';
 import {
+  Attributes,
   attrs,
   type GpuContext,
   gpuType,
@@ -37,6 +45,7 @@ import {
   parseEinsum,
 } from '../../ops/einsum.ts';
 import { expand } from '../../ops/expand.ts';
+import { gather, validateGatherIndices } from '../../ops/gather.ts';
 import {
   checkElementsShapes,
   gatherElements,
@@ -50,11 +59,13 @@ import {
 import {
   gatherND,
   gatherNdReference,
+  ndIndexRanges,
   planNd,
   scatterND,
   scatterNdReference,
   validateNdIndices,
 } from '../../ops/gather_nd.ts';
+import type { IndexCheckOptions, IndexRange } from '../../ops/index_check.ts';
 import { oneHot, oneHotReference, oneHotShape } from '../../ops/one_hot.ts';
 import {
   pad,
@@ -67,9 +78,10 @@ import {
 import { reduce } from '../../ops/reduce.ts';
 import { transpose } from '../../ops/transpose.ts';
 import { where } from '../../ops/where.ts';
-import { type DType, type Tensor, tensor } from '../../tensor.ts';
+import { type DType, formatShape, type Tensor, tensor } from '../../tensor.ts';
 import type { Engine } from '../../gpu/engine.ts';
 import { castValue, remap } from './cpu.ts';
+import { SHAPE_OPS } from './shape.ts';
 
 /**
  * Runs `f`, turning the kernels' and references' argument and shape errors into a
@@ -102,6 +114,90 @@ function checkAxis(ctx: OpContext, axis: number, rank: number): number {
   }
   return axis < 0 ? axis + rank : axis;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Index checks
+
+/** The operators whose input 1 holds indices into input 0 (data), checked before use. */
+const INDEXING_OPS: ReadonlySet<string> = new Set([
+  'Gather',
+  'GatherElements',
+  'ScatterElements',
+  'Scatter',
+  'GatherND',
+  'ScatterND',
+]);
+
+/** A node's runtime indices: which input holds them, the valid range per tuple position. */
+export interface IndexOperand {
+  /** Input index of the indices (1 for every indexing operator). */
+  input: number;
+  /** Valid range of element `i`: `ranges[i % ranges.length]`. */
+  ranges: IndexRange[];
+  /** The node, for messages: `Gather node 'embed'`. */
+  caller: string;
+}
+
+/**
+ * The indices of a planned node of an indexing operator (Gather, GatherElements,
+ * ScatterElements, Scatter, GatherND, ScatterND) and the range ONNX allows each in, from the
+ * node's input types; null for other operators (OneHot included: out-of-range indices are valid
+ * there). Throws the node's own errors for a malformed node (it was planned, so it is not).
+ */
+export function indexOperand(
+  step: { node: OpContext['node']; infos: OpContext['infos'] },
+): IndexOperand | null {
+  const { node, infos } = step;
+  if (!INDEXING_OPS.has(node.op) || node.domain) return null;
+  const data = infos[0];
+  const indices = infos[1];
+  if (!data || !indices) return null;
+  const caller = `${node.op} node '${node.name}'`;
+  const what = (axis: number) => `axis ${axis} of data ${formatShape(data.shape)}`;
+  const a = new Attributes(node);
+  if (node.op === 'GatherND' || node.op === 'ScatterND') {
+    const batchDims = node.op === 'GatherND' ? a.int('batch_dims', 0) : 0;
+    const plan = planNd(node.op, data.shape, indices.shape, batchDims);
+    return { input: 1, ranges: ndIndexRanges(plan, data.shape), caller };
+  }
+  const rank = data.shape.length;
+  const raw = a.int('axis', 0);
+  if (rank === 0 || raw < -rank || raw >= rank) return null;
+  const axis = raw < 0 ? raw + rank : raw;
+  return { input: 1, ranges: [{ length: data.shape[axis], what: what(axis) }], caller };
+}
+
+/**
+ * The index-check options of a GPU forward: checked on the GPU unless the indices were known at
+ * plan time (and checked then), named after the node and its indices input.
+ */
+function indexCheck(ctx: OpContext): IndexCheckOptions {
+  return {
+    checkIndices: value(ctx, 1) === undefined,
+    caller: `${ctx.node.op} node '${ctx.node.name}'`,
+    indicesName: ctx.node.inputs[1],
+  };
+}
+
+/** Gradients reuse the forward's indices, which the forward checked. */
+const CHECKED: IndexCheckOptions = { checkIndices: false };
+
+/**
+ * ONNX Gather: the shape operators' (`shape.ts`, which folds it and checks indices known at plan
+ * time) with a GPU forward that checks runtime indices naming the node. It replaces that entry
+ * in the registry (`DATA_OPS` is spread after `SHAPE_OPS`).
+ */
+const Gather: OperatorDef = {
+  ...SHAPE_OPS.Gather,
+  gpu(ctx) {
+    const data = info(ctx, 0);
+    const axis = checkAxis(ctx, attrs(ctx).int('axis', 0), data.shape.length);
+    const known = value(ctx, 1);
+    if (known) named(ctx, () => validateGatherIndices(known.data, data.shape[axis]));
+    const options = { axis, ...indexCheck(ctx) };
+    return [named(ctx, () => gather(ctx.engine, input(ctx, 0), input(ctx, 1), options))];
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // Pad
@@ -447,14 +543,18 @@ const GatherElements: OperatorDef = {
     return [cpuTensor(data.dtype, [...indices.shape], out)];
   },
   gpu(ctx) {
-    const axis = elementsAxis(ctx);
-    return [named(ctx, () => gatherElements(ctx.engine, input(ctx, 0), input(ctx, 1), { axis }))];
+    const options = { axis: elementsAxis(ctx), ...indexCheck(ctx) };
+    return [named(ctx, () => gatherElements(ctx.engine, input(ctx, 0), input(ctx, 1), options))];
   },
   backward(ctx) {
     const axis = elementsAxis(ctx);
     using g = outputGrad(ctx);
     using base = zeros(ctx.engine, info(ctx, 0).shape);
-    const dx = scatterElements(ctx.engine, base, input(ctx, 1), g, { axis, reduction: 'add' });
+    const dx = scatterElements(ctx.engine, base, input(ctx, 1), g, {
+      axis,
+      reduction: 'add',
+      ...CHECKED,
+    });
     return [dx, undefined];
   },
 };
@@ -496,6 +596,7 @@ function scatterElementsOp(): OperatorDef {
           scatterElements(ctx.engine, input(ctx, 0), input(ctx, 1), input(ctx, 2), {
             axis,
             reduction: reductionOf(ctx),
+            ...indexCheck(ctx),
           })),
       ];
     },
@@ -515,13 +616,14 @@ function scatterElementsOp(): OperatorDef {
         } else {
           // Overwritten positions do not depend on data.
           using blank = zeros(ctx.engine, info(ctx, 2).shape);
-          dData = scatterElements(ctx.engine, g, indices, blank, { axis });
+          dData = scatterElements(ctx.engine, g, indices, blank, { axis, ...CHECKED });
         }
       }
       if (ctx.needs[2]) {
         dUpdates = gatherElements(ctx.engine, g, indices, {
           axis,
           lastWriter: reduction === 'none',
+          ...CHECKED,
         });
       }
       return [dData, undefined, dUpdates];
@@ -561,14 +663,18 @@ const GatherND: OperatorDef = {
     return [cpuTensor(data.dtype, out.shape, out.data)];
   },
   gpu(ctx) {
-    const batchDims = attrs(ctx).int('batch_dims', 0);
-    return [named(ctx, () => gatherND(ctx.engine, input(ctx, 0), input(ctx, 1), { batchDims }))];
+    const options = { batchDims: attrs(ctx).int('batch_dims', 0), ...indexCheck(ctx) };
+    return [named(ctx, () => gatherND(ctx.engine, input(ctx, 0), input(ctx, 1), options))];
   },
   backward(ctx) {
     const batchDims = attrs(ctx).int('batch_dims', 0);
     using g = outputGrad(ctx);
     using base = zeros(ctx.engine, info(ctx, 0).shape);
-    const dx = scatterND(ctx.engine, base, input(ctx, 1), g, { reduction: 'add', batchDims });
+    const dx = scatterND(ctx.engine, base, input(ctx, 1), g, {
+      reduction: 'add',
+      batchDims,
+      ...CHECKED,
+    });
     return [dx, undefined];
   },
 };
@@ -603,6 +709,7 @@ const ScatterND: OperatorDef = {
     return [named(ctx, () =>
       scatterND(ctx.engine, input(ctx, 0), input(ctx, 1), input(ctx, 2), {
         reduction: scatterReduction(ctx),
+        ...indexCheck(ctx),
       }))];
   },
   backward(ctx) {
@@ -619,11 +726,14 @@ const ScatterND: OperatorDef = {
         dData = g.reshape(g.shape);
       } else {
         using blank = zeros(ctx.engine, info(ctx, 2).shape);
-        dData = scatterND(ctx.engine, g, indices, blank);
+        dData = scatterND(ctx.engine, g, indices, blank, CHECKED);
       }
     }
     if (ctx.needs[2]) {
-      dUpdates = gatherND(ctx.engine, g, indices, { lastWriter: reduction === 'none' });
+      dUpdates = gatherND(ctx.engine, g, indices, {
+        lastWriter: reduction === 'none',
+        ...CHECKED,
+      });
     }
     return [dData, undefined, dUpdates];
   },
@@ -814,6 +924,7 @@ const Einsum: OperatorDef = {
 
 /** The data-movement operators by name. */
 export const DATA_OPS: Record<string, OperatorDef> = {
+  Gather,
   Pad,
   Tile,
   DepthToSpace: rearrangeOp(),

@@ -10,6 +10,7 @@ import { type ElementType, isFloat } from '../../graph/ir.ts';
 import {
   attrs,
   type BackwardContext,
+  type GpuContext,
   gpuType,
   info,
   input,
@@ -21,6 +22,7 @@ import {
   value,
 } from '../../graph/operator.ts';
 import { binary, type BinaryOp } from '../../ops/binary.ts';
+import { checkIntOverflow, OVERFLOW_OPS, type OverflowOp } from '../../ops/binary_overflow.ts';
 import { broadcastShapes } from '../../ops/common.ts';
 import { compare, type CompareOp, logical, logicalNot, type LogicalOp } from '../../ops/compare.ts';
 import { erf64, unary, type UnaryOp, type UnaryOptions } from '../../ops/unary.ts';
@@ -163,6 +165,19 @@ function binaryBackward(op: BinaryOp, ctx: BackwardContext): (Tensor | undefined
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
+/**
+ * For int64 add, sub, mul and div on the GPU: records the check that each result fits in the
+ * i32 that holds it there (`binary` wraps; an overflow rejects the next readback with an
+ * `IntegerOverflowError` naming the node). A no-op for other types and operations. (Narrower
+ * integer types are held exactly; their ONNX wrap-around is not modelled.)
+ */
+function overflowCheck(ctx: GpuContext, op: BinaryOp): (a: Tensor, b: Tensor) => void {
+  const dtype = info(ctx, 0).dtype;
+  if (dtype !== 'int64' || !Object.hasOwn(OVERFLOW_OPS, op)) return () => {};
+  const caller = `${ctx.node.op} node '${ctx.node.name}'`;
+  return (a, b) => checkIntOverflow(ctx.engine, op as OverflowOp, a, b, { caller, dtype });
+}
+
 /** A binary arithmetic operator with broadcasting, variadic for Max/Min/Sum/Mean. */
 function binaryOp(op: BinaryOp, f: (a: number, b: number) => number): OperatorDef {
   return {
@@ -182,8 +197,12 @@ function binaryOp(op: BinaryOp, f: (a: number, b: number) => number): OperatorDe
       const xs = ctx.inputs.filter((t): t is Tensor => t !== undefined);
       // Variadic Max/Min/Sum of one input is that input.
       if (xs.length === 1) return [xs[0].reshape(xs[0].shape)];
+      const check = overflowCheck(ctx, op);
+      check(xs[0], xs[1]);
       let acc = binary(ctx.engine, op, xs[0], xs[1]);
       for (const x of xs.slice(2)) {
+        // Sum's partial sums are checked too: stricter than int64, which only needs the total.
+        check(acc, x);
         const next = binary(ctx.engine, op, acc, x);
         acc.destroy();
         acc = next;
