@@ -97,6 +97,13 @@ export interface Graph {
   outputs: ValueInfo[];
   /** Initializers (weights and constants) by name. */
   initializers: Map<string, CpuTensor>;
+  /**
+   * Initializers the file also lists as graph inputs (as every initializer was before ONNX IR 4,
+   * and exporters still do with `keep_initializers_as_inputs`). ONNX lets a caller feed such an
+   * input, the initializer being its default; planning with an input of that name replaces the
+   * initializer (`planGraph`).
+   */
+  initializerInputs?: ValueInfo[];
 }
 
 /** A loaded model file. */
@@ -141,4 +148,20 @@ export function isSequence(value: CpuValue | undefined): value is CpuSequence {
 export function isFloat(dtype: ElementType): boolean {
   return dtype === 'float32' || dtype === 'float16' || dtype === 'bfloat16' ||
     dtype === 'float64';
+}
+
+/** Whether an attribute value is a graph (a control-flow body). */
+export function isGraph(value: unknown): value is Graph {
+  return typeof value === 'object' && value !== null && 'nodes' in value &&
+    'initializers' in value;
+}
+
+/** The subgraphs a node's attributes hold (Loop's body, If's branches), in attribute order. */
+export function subgraphsOf(node: Node): Graph[] {
+  const out: Graph[] = [];
+  for (const a of Object.values(node.attributes)) {
+    if (isGraph(a)) out.push(a);
+    else if (Array.isArray(a)) { for (const g of a) if (isGraph(g)) out.push(g); }
+  }
+  return out;
 }

@@ -40,6 +40,13 @@ export interface OpContext {
   values: (CpuValue | undefined)[];
   /** Evaluates a subgraph on the CPU (control flow): outer values are visible inside. */
   runSubgraph(graph: Graph, inputs: CpuValue[]): CpuValue[];
+  /**
+   * Set while folding at plan time: checks that tensors of these types may be folded (size
+   * limits, the plan's fold budget) and throws a `LimitExceededError` naming the node if not.
+   * CPU kernels whose `infer` cannot give their outputs' sizes (Loop's scan outputs,
+   * ConcatFromSequence) call it before they allocate.
+   */
+  checkFold?(outputs: readonly (TensorInfo | undefined)[]): void;
 }
 
 /** What an operator sees while running on the GPU. */
@@ -63,6 +70,12 @@ export interface OperatorDef {
   cpu?(ctx: OpContext): CpuValue[] | null;
   /** GPU forward. Operators without it must fold on the CPU. */
   gpu?(ctx: GpuContext): Tensor[];
+  /**
+   * Whether `cpu()` returns data that already exists (input 0's under a new shape for Reshape,
+   * Identity...; the attribute's for Constant): folding it allocates nothing, so it does not
+   * count against the fold budget.
+   */
+  reusesData?: boolean;
   /** Indices of inputs that must be known on the CPU for the GPU path (e.g. Reshape's shape). */
   cpuInputs?: number[];
   /** Floating-point operations of one application (multiply-add = 2). */

@@ -11,14 +11,17 @@
  * @module
  */
 
+import { LimitExceededError } from '../gpu/errors.ts';
 import { ModelFormatError, NodeError, UnsupportedOperatorError } from './errors.ts';
 import {
   type CpuValue,
   elementCount,
+  type ElementType,
   type Graph,
   isSequence,
   type ModelIR,
   type Node,
+  subgraphsOf,
 } from './ir.ts';
 import type { BatchInfo } from './batch.ts';
 import type { OpContext, OperatorDef, TensorInfo } from './operator.ts';
@@ -85,18 +88,18 @@ export function checkSupport(model: ModelIR, registry: Registry): void {
     );
   }
   const missing: Record<string, string[]> = {};
-  const visit = (graph: Graph) => {
+  // A worklist, not recursion: subgraphs may nest deeply.
+  const graphs: Graph[] = [model.graph];
+  const seen = new Set<Graph>(graphs);
+  for (let graph = graphs.pop(); graph; graph = graphs.pop()) {
     for (const node of graph.nodes) {
       if (!registry.has(opKey(node))) (missing[opKey(node)] ??= []).push(node.name);
-      for (const a of Object.values(node.attributes)) {
-        if (typeof a === 'object' && a !== null && 'nodes' in a) visit(a as Graph);
-        if (Array.isArray(a)) {
-          for (const g of a) if (typeof g === 'object' && 'nodes' in g) visit(g as Graph);
-        }
+      for (const sub of subgraphsOf(node)) {
+        if (!seen.has(sub)) graphs.push(sub);
+        seen.add(sub);
       }
     }
-  };
-  visit(model.graph);
+  }
   const ops = Object.keys(missing);
   if (ops.length > 0) {
     const list = ops.map((op) =>
@@ -111,26 +114,78 @@ export function checkSupport(model: ModelIR, registry: Registry): void {
   }
 }
 
-/**
- * Orders nodes so that each comes after the producers of its inputs (files are usually in
- * order already; this keeps file order where it can).
- *
- * @throws {ModelFormatError} for a cycle or a name nothing defines.
- */
-export function sortNodes(graph: Graph, outer: ReadonlySet<string> = new Set()): Node[] {
-  const available = new Set<string>([
-    ...outer,
+/** Names visible to a graph from the scopes around it (a `Set` or `Map` will do). */
+export interface Scope {
+  /** Whether `name` is defined there. */
+  has(name: string): boolean;
+}
+
+const NO_SCOPE: Scope = { has: () => false };
+
+/** The names a graph defines: inputs, initializers and node outputs. */
+function definedNames(graph: Graph): Set<string> {
+  const defined = new Set<string>([
     ...graph.inputs.map((i) => i.name),
     ...graph.initializers.keys(),
-    '',
   ]);
+  for (const n of graph.nodes) for (const o of n.outputs) if (o) defined.add(o);
+  return defined;
+}
+
+/** A scope of nested graphs: a graph's names, then the scopes around it. */
+interface ScopeChain extends Scope {
+  names: ReadonlySet<string>;
+  outer: Scope;
+}
+
+/** `inner`, then the scopes around it (looked up with a loop: subgraphs may nest deeply). */
+function within(inner: ReadonlySet<string>, outer: Scope): ScopeChain {
+  const chain: ScopeChain = {
+    names: inner,
+    outer,
+    has(name) {
+      let s: Scope = chain;
+      while ('names' in s && 'outer' in s) {
+        const link = s as ScopeChain;
+        if (link.names.has(name)) return true;
+        s = link.outer;
+      }
+      return s.has(name);
+    },
+  };
+  return chain;
+}
+
+/**
+ * Orders nodes so that each comes after the producers of its inputs (files are usually in
+ * order already; this keeps file order where it can). Names in `outer` (the enclosing scopes of
+ * a subgraph) count as defined; a node may not redefine them. Iterative: a chain of any length
+ * (a deep network stored in reverse order) sorts without recursion.
+ *
+ * @throws {ModelFormatError} for a cycle, a name defined twice, or a name nothing defines.
+ */
+export function sortNodes(
+  graph: Graph,
+  outer: Scope = NO_SCOPE,
+  memo: FreeNames = new Map(),
+): Node[] {
+  const local = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.initializers.keys()]);
+  const available = (name: string) => name === '' || local.has(name) || outer.has(name);
   const producer = new Map<string, Node>();
   for (const node of graph.nodes) {
     for (const out of node.outputs) {
       if (out === '') continue;
-      if (producer.has(out) || available.has(out)) {
+      if (producer.has(out) || available(out)) {
+        const other = producer.get(out);
         throw new ModelFormatError(
-          `Cannot load graph '${graph.name}': tensor '${out}' is defined twice (node '${node.name}')`,
+          `Cannot load graph '${graph.name}': tensor '${out}' is defined twice (node ` +
+            `'${node.name}'${
+              other
+                ? ` and node '${other.name}'`
+                : local.has(out)
+                ? ', and a graph input or initializer'
+                : ', and the enclosing graph'
+            })`,
         );
       }
       producer.set(out, node);
@@ -139,43 +194,53 @@ export function sortNodes(graph: Graph, outer: ReadonlySet<string> = new Set()):
   // Names a node reads from its subgraphs' outer scope count as its inputs.
   const needs = (node: Node): string[] => {
     const names = [...node.inputs];
-    for (const a of Object.values(node.attributes)) {
-      const graphs = Array.isArray(a) ? a : [a];
-      for (const g of graphs) {
-        if (typeof g === 'object' && g !== null && 'nodes' in g) names.push(...freeNames(g));
-      }
-    }
+    for (const g of subgraphsOf(node)) names.push(...freeNames(g, memo));
     return names;
   };
   const order: Node[] = [];
   const state = new Map<Node, 'visiting' | 'done'>();
-  const visit = (node: Node, path: Node[]) => {
-    const s = state.get(node);
-    if (s === 'done') return;
-    if (s === 'visiting') {
-      const cycle = [...path.slice(path.indexOf(node)), node].map((n) => n.name).join(' → ');
-      throw new ModelFormatError(
-        `Cannot load graph '${graph.name}': the nodes form a cycle: ${cycle}`,
-      );
-    }
-    state.set(node, 'visiting');
-    for (const name of needs(node)) {
-      if (available.has(name)) continue;
+  // Depth-first, post-order, with an explicit stack: the frames on it are the current path.
+  const stack: { node: Node; names: string[]; next: number }[] = [];
+  for (const root of graph.nodes) {
+    if (state.has(root)) continue;
+    state.set(root, 'visiting');
+    stack.push({ node: root, names: needs(root), next: 0 });
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.next === top.names.length) {
+        state.set(top.node, 'done');
+        order.push(top.node);
+        stack.pop();
+        continue;
+      }
+      const name = top.names[top.next++];
+      if (available(name)) continue;
       const from = producer.get(name);
       if (!from) {
         throw new ModelFormatError(
-          `Cannot load graph '${graph.name}': node '${node.name}' (${node.op}) reads '${name}', ` +
-            'which no node, input or initializer defines',
+          `Cannot load graph '${graph.name}': node '${top.node.name}' (${top.node.op}) reads ` +
+            `'${name}'${top.node.inputs.includes(name) ? '' : ' in a subgraph'}, which no node, ` +
+            'input or initializer defines',
         );
       }
-      visit(from, [...path, node]);
+      const s = state.get(from);
+      if (s === 'done') continue;
+      if (s === 'visiting') {
+        const path = stack.map((f) => f.node);
+        const cycle = [...path.slice(path.indexOf(from)), from].map((n) => n.name);
+        const shown = cycle.length > 12
+          ? [...cycle.slice(0, 6), `… ${cycle.length - 12} more`, ...cycle.slice(-6)]
+          : cycle;
+        throw new ModelFormatError(
+          `Cannot load graph '${graph.name}': the nodes form a cycle: ${shown.join(' → ')}`,
+        );
+      }
+      state.set(from, 'visiting');
+      stack.push({ node: from, names: needs(from), next: 0 });
     }
-    state.set(node, 'done');
-    order.push(node);
-  };
-  for (const node of graph.nodes) visit(node, []);
+  }
   for (const out of graph.outputs) {
-    if (!available.has(out.name) && !producer.has(out.name)) {
+    if (!available(out.name) && !producer.has(out.name)) {
       throw new ModelFormatError(
         `Cannot load graph '${graph.name}': output '${out.name}' is never computed`,
       );
@@ -184,28 +249,67 @@ export function sortNodes(graph: Graph, outer: ReadonlySet<string> = new Set()):
   return order;
 }
 
-/** Names a graph reads but does not define (its view of the enclosing scope). */
-export function freeNames(graph: Graph): Set<string> {
-  const defined = new Set<string>([
-    ...graph.inputs.map((i) => i.name),
-    ...graph.initializers.keys(),
-    '',
-  ]);
-  for (const n of graph.nodes) for (const o of n.outputs) defined.add(o);
-  const free = new Set<string>();
-  for (const n of graph.nodes) {
-    for (const i of n.inputs) if (!defined.has(i)) free.add(i);
-    for (const a of Object.values(n.attributes)) {
-      const graphs = Array.isArray(a) ? a : [a];
-      for (const g of graphs) {
-        if (typeof g === 'object' && g !== null && 'nodes' in g) {
-          for (const name of freeNames(g as Graph)) if (!defined.has(name)) free.add(name);
-        }
+/**
+ * Checks the structure of a graph and of every subgraph in it, each in the scope of the graphs
+ * around it: no cycles, every name read is defined, no name defined twice (a subgraph may not
+ * redefine an outer name). Done at load, whatever the input shapes.
+ *
+ * @throws {ModelFormatError} naming the graph, the node and the tensor.
+ */
+export function checkStructure(graph: Graph): void {
+  const memo: FreeNames = new Map();
+  const seen = new Set<Graph>([graph]);
+  const work: { graph: Graph; outer: Scope }[] = [{ graph, outer: NO_SCOPE }];
+  for (let item = work.pop(); item; item = work.pop()) {
+    sortNodes(item.graph, item.outer, memo);
+    const scope = within(definedNames(item.graph), item.outer);
+    for (const node of item.graph.nodes) {
+      for (const sub of subgraphsOf(node)) {
+        // The same graph object twice (then and else alike) is checked once.
+        if (seen.has(sub)) continue;
+        seen.add(sub);
+        work.push({ graph: sub, outer: scope });
       }
     }
   }
-  for (const o of graph.outputs) if (!defined.has(o.name)) free.add(o.name);
-  return free;
+}
+
+/** Free names of graphs already computed (shared by the calls of one check). */
+export type FreeNames = Map<Graph, ReadonlySet<string>>;
+
+/**
+ * Names a graph reads but does not define (its view of the enclosing scope), its subgraphs'
+ * included. Computed bottom-up with an explicit stack, once per graph in `memo`.
+ */
+export function freeNames(graph: Graph, memo: FreeNames = new Map()): ReadonlySet<string> {
+  const stack: { graph: Graph; expanded: boolean }[] = [{ graph, expanded: false }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (memo.has(top.graph)) {
+      stack.pop();
+      continue;
+    }
+    if (!top.expanded) {
+      top.expanded = true;
+      for (const n of top.graph.nodes) {
+        for (const g of subgraphsOf(n)) if (!memo.has(g)) stack.push({ graph: g, expanded: false });
+      }
+      continue;
+    }
+    stack.pop();
+    const defined = definedNames(top.graph);
+    const free = new Set<string>();
+    const read = (name: string) => {
+      if (name && !defined.has(name)) free.add(name);
+    };
+    for (const n of top.graph.nodes) {
+      n.inputs.forEach(read);
+      for (const g of subgraphsOf(n)) memo.get(g)!.forEach(read);
+    }
+    for (const o of top.graph.outputs) read(o.name);
+    memo.set(top.graph, free);
+  }
+  return memo.get(graph)!;
 }
 
 /** The type of a CPU value (sequences have none). */
@@ -213,27 +317,171 @@ function infoOf(v: CpuValue): TensorInfo | undefined {
   return isSequence(v) ? undefined : { dtype: v.dtype, shape: v.shape };
 }
 
+/** Largest tensor folded on the CPU at plan time (64 Mi elements). */
+const MAX_FOLD_ELEMENTS = 1 << 26;
+
+/** Least default of {@linkcode PlanOptions.maxFoldBytes}: 256 MiB. */
+export const DEFAULT_MAX_FOLD_BYTES = 256 * 2 ** 20;
+
+/**
+ * The default fold budget of a model: 256 MiB, or twice the bytes its weights take on the CPU
+ * (initializers and Constant tensors of the main graph) when that is more, so that folding a
+ * large model's weights (DequantizeLinear of int8 weights, Cast of float16 ones) still fits,
+ * while a small model that blows up while folding does not.
+ */
+export function defaultFoldBudget(model: ModelIR): number {
+  let bytes = 0;
+  for (const t of model.graph.initializers.values()) bytes += t.data.byteLength;
+  for (const node of model.graph.nodes) {
+    for (const a of Object.values(node.attributes)) {
+      if (typeof a === 'object' && a !== null && 'data' in a) bytes += a.data.byteLength;
+    }
+  }
+  return Math.max(DEFAULT_MAX_FOLD_BYTES, 2 * bytes);
+}
+
+/** Bytes a CPU tensor of `dtype` takes per element (float32 in a Float32Array, else f64). */
+function bytesPerElement(dtype: ElementType): number {
+  return dtype === 'float32' ? 4 : 8;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 0)} MiB`;
+}
+
+/** A node as errors name it, with the control-flow nodes it sits in. */
+function describe(node: Node, where: string): string {
+  return `${node.op} node '${node.name}'${where}`;
+}
+
+/**
+ * What folding may allocate while planning one graph: each tensor at most `maxElements`
+ * elements, all of them together at most `maxBytes` (control-flow bodies included: a Loop's
+ * discarded iterations count, so the budget bounds the work as well as the memory). Values
+ * that share data (views, initializers, given values) count once.
+ */
+class FoldBudget {
+  readonly maxBytes: number;
+  readonly maxElements: number;
+  #used = 0;
+  #counted = new WeakSet<object>();
+
+  constructor(maxBytes: number, maxElements: number) {
+    this.maxBytes = maxBytes;
+    this.maxElements = maxElements;
+  }
+
+  /** Data that exists before folding (initializers, given values): free. */
+  own(v: CpuValue): void {
+    for (const t of isSequence(v) ? v.items : [v]) this.#counted.add(t.data);
+  }
+
+  /**
+   * Checks the output types of a node before its CPU kernel allocates them. Operators that
+   * return existing data (`reuses`) only have their shapes checked.
+   */
+  check(
+    node: Node,
+    where: string,
+    outputs: readonly (TensorInfo | undefined)[],
+    reuses = false,
+  ): void {
+    let bytes = 0;
+    outputs.forEach((t, i) => {
+      if (!t) return;
+      checkDims(node, where, i, t);
+      const n = elementCount(t.shape);
+      if (n > this.maxElements) {
+        throw new LimitExceededError(
+          `Cannot fold ${describe(node, where)} when planning: output ${i} of shape ` +
+            `[${t.shape}] has ${n} elements, more than the ${this.maxElements} a folded tensor ` +
+            'may have',
+        );
+      }
+      bytes += n * bytesPerElement(t.dtype);
+    });
+    if (!reuses && this.#used + bytes > this.maxBytes) this.#over(node, where, bytes);
+  }
+
+  /** Counts what a node's CPU kernel returned (nothing when it `reuses` existing data). */
+  charge(
+    node: Node,
+    where: string,
+    values: readonly (CpuValue | undefined)[],
+    reuses = false,
+  ): void {
+    let bytes = 0;
+    for (const v of values) {
+      if (v === undefined) continue;
+      for (const t of isSequence(v) ? v.items : [v]) {
+        if (this.#counted.has(t.data)) continue;
+        this.#counted.add(t.data);
+        if (!reuses) bytes += t.data.byteLength;
+      }
+    }
+    if (this.#used + bytes > this.maxBytes) this.#over(node, where, bytes);
+    this.#used += bytes;
+  }
+
+  #over(node: Node, where: string, bytes: number): never {
+    throw new LimitExceededError(
+      `Cannot fold ${describe(node, where)} when planning: its outputs (${mib(bytes)}) would ` +
+        `bring the values computed on the CPU to ${mib(this.#used + bytes)}, over the budget of ` +
+        `${mib(this.maxBytes)} (raise it with the maxFoldBytes option)`,
+    );
+  }
+}
+
+function checkDims(node: Node, where: string, i: number, t: TensorInfo): void {
+  for (const d of t.shape) {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw new NodeError(
+        `Cannot run ${describe(node, where)}: output ${i} has an invalid dimension ${d} ` +
+          `(shape [${t.shape}])`,
+      );
+    }
+  }
+}
+
+/** Node order of each subgraph, sorted on first evaluation (a Loop body runs many times). */
+const sortedBodies = new WeakMap<Graph, Node[]>();
+
 /** Evaluates `graph` entirely on the CPU, with `scope` providing the enclosing values. */
 function evaluateCpu(
   graph: Graph,
   inputs: CpuValue[],
   scope: ReadonlyMap<string, CpuValue>,
-  registry: Registry,
-  opset: number,
+  env: { registry: Registry; opset: number; budget: FoldBudget; where: string },
 ): CpuValue[] {
+  const { registry, opset, budget, where } = env;
   const values = new Map<string, CpuValue>(scope);
-  for (const [name, t] of graph.initializers) values.set(name, t);
+  for (const [name, t] of graph.initializers) {
+    values.set(name, t);
+    budget.own(t);
+  }
   graph.inputs.forEach((input, i) => {
     if (inputs[i] !== undefined) values.set(input.name, inputs[i]);
   });
-  for (const node of sortNodes(graph, new Set(values.keys()))) {
+  let order = sortedBodies.get(graph);
+  if (!order) {
+    order = sortNodes(graph, values);
+    sortedBodies.set(graph, order);
+  }
+  for (const node of order) {
     const def = registry.get(opKey(node));
     if (!def?.cpu) {
       throw new NodeError(
-        `Cannot evaluate ${node.op} node '${node.name}' inside control flow: only CPU-foldable ` +
-          'operators can appear in Loop/If bodies',
+        `Cannot evaluate ${describe(node, where)}: only CPU-foldable operators can appear in ` +
+          'Loop/If bodies',
       );
     }
+    const missing = node.inputs.find((n) => n && !values.has(n));
+    if (missing) {
+      throw new NodeError(
+        `Cannot evaluate ${describe(node, where)}: '${missing}' is not known on the CPU`,
+      );
+    }
+    const inner = { ...env, where: ` (in the ${node.op} node '${node.name}'${where})` };
     const ctx: OpContext = {
       node,
       opset,
@@ -242,17 +490,16 @@ function evaluateCpu(
         const v = n ? values.get(n) : undefined;
         return v ? infoOf(v) : undefined;
       }),
-      runSubgraph: (g, ins) => evaluateCpu(g, ins, values, registry, opset),
+      runSubgraph: (g, ins) => evaluateCpu(g, ins, values, inner),
+      checkFold: (outputs) => budget.check(node, where, outputs),
     };
-    const missing = node.inputs.find((n) => n && !values.has(n));
-    if (missing) {
-      throw new NodeError(
-        `Cannot evaluate ${node.op} node '${node.name}' inside control flow: '${missing}' is ` +
-          'not known on the CPU',
-      );
-    }
+    // Sizes first: a ConstantOfShape or Range of a huge shape fails here, before allocating.
+    budget.check(node, where, def.infer(ctx), def.reusesData);
     const out = def.cpu(ctx);
-    if (!out) throw new NodeError(`Cannot evaluate ${node.op} node '${node.name}' on the CPU`);
+    if (!out) {
+      throw new NodeError(`Cannot evaluate ${describe(node, where)} on the CPU`);
+    }
+    budget.charge(node, where, out, def.reusesData);
     node.outputs.forEach((name, i) => {
       if (name && out[i] !== undefined) values.set(name, out[i]);
     });
@@ -264,39 +511,31 @@ function evaluateCpu(
   });
 }
 
-/** Largest tensor folded on the CPU at plan time (64 Mi elements). */
-const MAX_FOLD_ELEMENTS = 1 << 26;
-
-function checkSize(node: Node, i: number, t: TensorInfo | undefined, limit: number): void {
-  if (!t) return;
-  for (const d of t.shape) {
-    if (!Number.isSafeInteger(d) || d < 0) {
-      throw new NodeError(
-        `Cannot run ${node.op} node '${node.name}': output ${i} has an invalid dimension ${d}`,
-      );
-    }
-  }
-  if (elementCount(t.shape) > limit) {
-    throw new NodeError(
-      `Cannot run ${node.op} node '${node.name}': output ${i} of shape [${t.shape}] has more ` +
-        `elements than the device can hold (${limit})`,
-    );
-  }
-}
-
 /** Options for {@linkcode planGraph}. */
 export interface PlanOptions {
-  /** Refuse tensors with more elements than this (from the device's binding limit). */
+  /**
+   * Refuse tensors with more elements than this (from the device's buffer limit): GPU values,
+   * and folded values the GPU steps read.
+   */
   maxElements?: number;
   /** Inputs whose values are given on the CPU (shape inputs): folded like constants. */
   values?: ReadonlyMap<string, CpuValue>;
+  /**
+   * Most bytes that folding (CPU evaluation at plan time: constants, shape arithmetic, Loop/If
+   * bodies, discarded Loop iterations included) may compute for one plan. Default
+   * {@linkcode defaultFoldBudget}: 256 MiB, or twice the model's weights if more.
+   */
+  maxFoldBytes?: number;
 }
 
 /**
- * Plans `model` for the given input types.
+ * Plans `model` for the given input types. An input that has the name of an initializer (ONNX
+ * lets a caller feed an initializer the graph also lists as an input) replaces it.
  *
  * @throws {NodeError} when a node's inputs do not fit its operator, naming the node.
  * @throws {ModelFormatError} for structural problems (cycles, undefined names).
+ * @throws {LimitExceededError} when a tensor exceeds `maxElements`, or folding would exceed
+ *   `maxFoldBytes`, naming the node (checked before the CPU kernel allocates).
  */
 export function planGraph(
   model: ModelIR,
@@ -307,35 +546,48 @@ export function planGraph(
   const graph = model.graph;
   const infos = new Map<string, TensorInfo>();
   const known = new Map<string, CpuValue>();
+  const maxElements = options.maxElements ?? Infinity;
+  const budget = new FoldBudget(
+    options.maxFoldBytes ?? defaultFoldBudget(model),
+    Math.min(maxElements, MAX_FOLD_ELEMENTS),
+  );
   for (const [name, t] of graph.initializers) {
     known.set(name, t);
     infos.set(name, { dtype: t.dtype, shape: t.shape });
+    budget.own(t);
   }
-  for (const [name, t] of inputs) infos.set(name, t);
-  for (const [name, v] of options.values ?? []) known.set(name, v);
+  for (const [name, t] of inputs) {
+    infos.set(name, t);
+    known.delete(name);
+  }
+  for (const [name, v] of options.values ?? []) {
+    known.set(name, v);
+    budget.own(v);
+  }
   const steps: PlanStep[] = [];
   const foldedNodes: Node[] = [];
-  const maxElements = options.maxElements ?? Infinity;
+  const env = { registry, opset: model.opset, budget, where: '' };
 
   for (const node of sortNodes(graph)) {
     const def = registry.get(opKey(node));
     if (!def) throw new UnsupportedOperatorError(`Unsupported operator ${node.op}`, {});
+    const inner = { ...env, where: ` (in the ${node.op} node '${node.name}')` };
     const ctx: OpContext = {
       node,
       opset: model.opset,
       infos: node.inputs.map((n) => (n ? infos.get(n) : undefined)),
       values: node.inputs.map((n) => (n ? known.get(n) : undefined)),
-      runSubgraph: (g, ins) => evaluateCpu(g, ins, known, registry, model.opset),
+      runSubgraph: (g, ins) => evaluateCpu(g, ins, known, inner),
+      checkFold: (outputs) => budget.check(node, '', outputs),
     };
     const allKnown = node.inputs.every((n) => n === '' || known.has(n));
     let folded: CpuValue[] | null = null;
     if (def.cpu && (allKnown || node.op === 'Shape' || node.op === 'Size')) {
       // Sizes first: a ConstantOfShape or Expand of a huge shape must fail here, not exhaust
       // memory while folding.
-      def.infer(ctx).forEach((t, i) =>
-        checkSize(node, i, t, Math.min(maxElements, MAX_FOLD_ELEMENTS))
-      );
+      budget.check(node, '', def.infer(ctx), def.reusesData);
       folded = def.cpu(ctx);
+      if (folded) budget.charge(node, '', folded, def.reusesData);
     }
     if (folded) {
       node.outputs.forEach((name, i) => {
@@ -375,7 +627,13 @@ export function planGraph(
       if (!t) {
         throw new NodeError(`Cannot run ${node.op} node '${node.name}': output ${i} has no type`);
       }
-      checkSize(node, i, t, maxElements);
+      checkDims(node, '', i, t);
+      if (elementCount(t.shape) > maxElements) {
+        throw new LimitExceededError(
+          `Cannot run ${node.op} node '${node.name}': output ${i} of shape [${t.shape}] has ` +
+            `more elements than the device can hold (${maxElements})`,
+        );
+      }
       infos.set(name, t);
     });
     steps.push({ node, def, infos: ctx.infos, values: ctx.values, outputs });
@@ -394,6 +652,21 @@ export function planGraph(
   for (const name of outputs) {
     if (known.has(name) && !inputs.has(name)) uploads.add(name);
     lastUse.set(name, Infinity);
+  }
+  // What goes to the GPU must fit one buffer: a folded value the fold limit let through, or an
+  // initializer, may not.
+  for (const name of uploads) {
+    const v = known.get(name)!;
+    if (isSequence(v)) continue;
+    if (elementCount(v.shape) > maxElements) {
+      const producer = foldedNodes.find((n) => n.outputs.includes(name));
+      throw new LimitExceededError(
+        `Cannot upload ${
+          producer ? `'${name}' (folded from ${producer.op} node '${producer.name}')` : `'${name}'`
+        } to the GPU: its shape [${v.shape}] has more elements than the device can hold ` +
+          `(${maxElements})`,
+      );
+    }
   }
   return { steps, infos, known, uploads, lastUse, outputs, foldedNodes };
 }

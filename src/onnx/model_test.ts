@@ -9,8 +9,8 @@ import { loadBytes } from '../../test/files.ts';
 import { RUNNER, sharedEngine, testGpu } from '../../test/harness.ts';
 import { buildModel } from '../../test/onnx_builder.ts';
 import { mulberry32 } from '../../test/random.ts';
-import { ArgumentError, GlassboxError, ShapeError } from '../gpu/errors.ts';
-import { ModelFormatError, NodeError, UnsupportedOperatorError } from '../graph/errors.ts';
+import { ArgumentError, GlassboxError, LimitExceededError, ShapeError } from '../gpu/errors.ts';
+import { ModelFormatError, UnsupportedOperatorError } from '../graph/errors.ts';
 import { loadModel, run } from './model.ts';
 import { modelStructure } from './structure.ts';
 
@@ -180,7 +180,7 @@ testGpu('bad models fail fast with typed errors', getEngine, async (engine) => {
           initializers: [{ name: 's', dims: [2], int64: [1 << 20, 1 << 20] }],
         }),
       ),
-    NodeError,
+    LimitExceededError,
     "ConstantOfShape node 'huge'",
   );
   // A weight whose declared size does not match its data.

@@ -25,6 +25,7 @@ import {
   type GraphProto,
   type ModelProto,
   ModelProtoSchema,
+  type NodeProto,
   type TensorProto,
   TensorProto_DataLocation,
   TensorProto_DataType,
@@ -32,6 +33,8 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 import { ModelFormatError } from '../graph/errors.ts';
+import { checkStructure } from '../graph/plan.ts';
+import { checkNode } from './schema.ts';
 import { bfloat16FromBits, float16FromBits } from '../ops/round_float.ts';
 import type {
   AttributeValue,
@@ -293,7 +296,70 @@ function valueInfo(v: ValueInfoProto): ValueInfo {
   return info;
 }
 
-function attribute(a: AttributeProto, node: string, options: DecodeOptions): AttributeValue {
+/** What reading a graph needs beyond the tensors' side files. */
+interface GraphContext extends DecodeOptions {
+  /** The model's opset imports by domain (`''` is the default domain). */
+  opsets: Readonly<Record<string, number>>;
+}
+
+/** Schema type codes of the attribute types (see `src/onnx/schema.ts`). */
+const ATTRIBUTE_CODES: Partial<Record<AttributeProto_AttributeType, string>> = {
+  [AttributeProto_AttributeType.FLOAT]: 'f',
+  [AttributeProto_AttributeType.INT]: 'i',
+  [AttributeProto_AttributeType.STRING]: 's',
+  [AttributeProto_AttributeType.TENSOR]: 't',
+  [AttributeProto_AttributeType.GRAPH]: 'g',
+  [AttributeProto_AttributeType.SPARSE_TENSOR]: 'p',
+  [AttributeProto_AttributeType.TYPE_PROTO]: 'y',
+  [AttributeProto_AttributeType.FLOATS]: 'F',
+  [AttributeProto_AttributeType.INTS]: 'I',
+  [AttributeProto_AttributeType.STRINGS]: 'S',
+  [AttributeProto_AttributeType.TENSORS]: 'T',
+  [AttributeProto_AttributeType.GRAPHS]: 'G',
+  [AttributeProto_AttributeType.SPARSE_TENSORS]: 'P',
+  [AttributeProto_AttributeType.TYPE_PROTOS]: 'Y',
+};
+
+/** Checks a node's operator set and, for the default domain, the operator's schema. */
+function checkNodeProto(n: NodeProto, name: string, domain: string, ctx: GraphContext): void {
+  const opset = ctx.opsets[domain];
+  if (opset === undefined) {
+    throw new ModelFormatError(
+      `Cannot load model: ${n.opType} node '${name}' is in the domain '${domain}', which the ` +
+        `model does not import (it imports ${
+          Object.keys(ctx.opsets).map((d) => `'${d}'`).join(', ')
+        })`,
+    );
+  }
+  if (domain !== '') return;
+  checkNode({
+    name,
+    op: n.opType,
+    inputs: n.input,
+    outputs: n.output,
+    // An attribute of no type (UNDEFINED) is refused when it is decoded.
+    attributes: n.attribute.map((a) => [a.name, ATTRIBUTE_CODES[a.type] ?? '?'] as const)
+      .filter(([, code]) => code !== '?'),
+  }, opset);
+}
+
+/** Throws for a name that is empty or given twice in `names`. */
+function checkUnique(names: readonly string[], what: string, graph: string): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (name === '') {
+      throw new ModelFormatError(`Cannot load graph '${graph}': a ${what} has an empty name`);
+    }
+    if (seen.has(name)) {
+      throw new ModelFormatError(
+        `Cannot load graph '${graph}': two ${what}s are named '${name}'`,
+      );
+    }
+    seen.add(name);
+  }
+}
+
+function attribute(a: AttributeProto, node: string, options: GraphContext): AttributeValue {
   const what = `attribute '${a.name}' of node '${node}'`;
   switch (a.type) {
     case AttributeProto_AttributeType.FLOAT:
@@ -326,7 +392,15 @@ function attribute(a: AttributeProto, node: string, options: DecodeOptions): Att
   }
 }
 
-function graph(g: GraphProto, options: DecodeOptions): Graph {
+function graph(g: GraphProto, options: GraphContext, main = false): Graph {
+  checkUnique(g.initializer.map((t) => t.name), 'initializer', g.name);
+  checkUnique(g.input.map((v) => v.name), 'graph input', g.name);
+  if (main && g.output.length === 0) {
+    throw new ModelFormatError(`Cannot load model: its graph '${g.name}' has no outputs`);
+  }
+  if (g.output.some((v) => v.name === '')) {
+    throw new ModelFormatError(`Cannot load graph '${g.name}': an output has an empty name`);
+  }
   const initializers = new Map<string, CpuTensor>();
   for (const t of g.initializer) {
     initializers.set(t.name, decodeTensor(t, `tensor '${t.name}'`, options));
@@ -338,6 +412,8 @@ function graph(g: GraphProto, options: DecodeOptions): Graph {
   }
   const nodes: Node[] = g.node.map((n, i) => {
     const name = n.name || `${n.opType}_${i}`;
+    const domain = n.domain === 'ai.onnx' ? '' : n.domain;
+    checkNodeProto(n, name, domain, options);
     const attributes: Record<string, AttributeValue> = {};
     for (const a of n.attribute) {
       if (a.refAttrName) {
@@ -350,13 +426,13 @@ function graph(g: GraphProto, options: DecodeOptions): Graph {
     return {
       name,
       op: n.opType,
-      domain: n.domain === 'ai.onnx' ? '' : n.domain,
+      domain,
       inputs: [...n.input],
       outputs: [...n.output],
       attributes,
     };
   });
-  return {
+  const result: Graph = {
     name: g.name,
     nodes,
     // Older exporters list initializers among the inputs; they are not runtime inputs.
@@ -364,6 +440,9 @@ function graph(g: GraphProto, options: DecodeOptions): Graph {
     outputs: g.output.map(valueInfo),
     initializers,
   };
+  const defaults = g.input.filter((v) => initializers.has(v.name));
+  if (defaults.length > 0) result.initializerInputs = defaults.map(valueInfo);
+  return result;
 }
 
 /** Every external tensor's side file in a graph (subgraphs and attribute tensors included). */
@@ -453,7 +532,10 @@ export function parseOnnx(bytes: Uint8Array, options: ParseOptions = {}): ModelI
   if (missing.length > 0) throw new MissingExternalDataError(missing);
   let main: Graph;
   try {
-    main = graph(proto.graph!, { externalData: given });
+    main = graph(proto.graph!, { externalData: given, opsets }, true);
+    // Structure (cycles, undefined or doubly defined names, subgraphs in their scope) is checked
+    // now, whatever the input shapes, so that it never waits for the first run.
+    checkStructure(main);
   } catch (error) {
     if (error instanceof ModelFormatError) throw error;
     throw new ModelFormatError(`Cannot load model: ${(error as Error).message}`, { cause: error });

@@ -36,13 +36,15 @@ function scalar(ctx: OpContext, i: number): number | undefined {
 function stack(items: CpuTensor[], ctx: OpContext): CpuTensor {
   if (items.length === 0) nodeError(ctx, 'a scan output of zero iterations has no element type');
   const shape = items[0].shape;
-  const data = new Float64Array(items.length * elementCount(shape));
-  items.forEach((t, i) => {
+  for (const t of items) {
     if (t.shape.join() !== shape.join()) {
       nodeError(ctx, 'scan outputs change shape across iterations');
     }
-    data.set(t.data, i * t.data.length);
-  });
+  }
+  // The planner's size checks see no output type of a Loop: check before allocating.
+  ctx.checkFold?.([{ dtype: items[0].dtype, shape: [items.length, ...shape] }]);
+  const data = new Float64Array(items.length * elementCount(shape));
+  items.forEach((t, i) => data.set(t.data, i * t.data.length));
   return cpuTensor(items[0].dtype, [items.length, ...shape], data);
 }
 
@@ -159,6 +161,17 @@ export const CONTROL_OPS: Record<string, OperatorDef> = {
           shape: [...t.shape.slice(0, axis), 1, ...t.shape.slice(axis)],
         }))
         : s.items;
+      const shape = [...parts[0].shape];
+      if (axis < 0 || axis >= shape.length) nodeError(ctx, `axis ${axis} is out of range`);
+      for (const p of parts) {
+        if (
+          p.shape.length !== shape.length || p.shape.some((d, k) => k !== axis && d !== shape[k])
+        ) {
+          nodeError(ctx, `sequence item [${p.shape}] does not match [${shape}] off axis ${axis}`);
+        }
+      }
+      shape[axis] = parts.reduce((a, t) => a + t.shape[axis], 0);
+      ctx.checkFold?.([{ dtype: s.items[0].dtype, shape }]);
       return [concatCpu(parts, axis)];
     },
   },

@@ -482,7 +482,9 @@ testGpu('math: typed errors name the node', getEngine, async (e) => {
   );
   assertThrows(
     () =>
-      load({ op: 'TopK', inputs: ['x', 'k'], outputs: ['y'] }, [{ name: 'x', shape: [3] }], [3]),
+      load({ op: 'TopK', inputs: ['x', 'k'], outputs: ['y', 'i'] }, [{ name: 'x', shape: [3] }], [
+        3,
+      ]),
     NodeError,
     "TopK node 'bad': k = 9 is not in [0, 3]",
   );

@@ -64,6 +64,7 @@ function view(shapeOf: (ctx: OpContext) => number[]): OperatorDef {
       using g = outputGrad(ctx);
       return [g.reshape(input(ctx, 0).shape)];
     },
+    reusesData: true,
   };
 }
 
@@ -247,16 +248,27 @@ function constantValue(ctx: OpContext): CpuTensor {
   return nodeError(ctx, 'has no supported value attribute (value, value_float(s), value_int(s))');
 }
 
-function rangeValue(ctx: OpContext): CpuTensor {
-  const [start, limit, delta] = [0, 1, 2].map((i) => known(ctx, i, 'range bound').data[0]);
+/** Range's bounds and length, without making the values (the planner checks the size first). */
+function rangeSpec(ctx: OpContext): { start: number; delta: number; n: number } {
+  const [start, limit, delta] = [0, 1, 2].map((i) => {
+    const t = known(ctx, i, 'range bound');
+    if (t.data.length !== 1) nodeError(ctx, `input ${i} must be a scalar, got shape [${t.shape}]`);
+    return t.data[0];
+  });
   if (delta === 0) nodeError(ctx, 'delta must not be 0');
   const n = Math.max(0, Math.ceil((limit - start) / delta));
+  if (!Number.isSafeInteger(n)) {
+    nodeError(ctx, `Range(${start}, ${limit}, ${delta}) has no finite length (${n})`);
+  }
+  return { start, delta, n };
+}
+
+function rangeValue(ctx: OpContext): CpuTensor {
+  const { start, delta, n } = rangeSpec(ctx);
   const dtype = info(ctx, 0).dtype;
-  return cpuTensor(
-    dtype,
-    [n],
-    Array.from({ length: n }, (_, i) => castValue(start + i * delta, dtype)),
-  );
+  const data = new (dtype === 'float32' ? Float32Array : Float64Array)(n);
+  for (let i = 0; i < n; i++) data[i] = castValue(start + i * delta, dtype);
+  return { dtype, shape: [n], data };
 }
 
 /** The shape/data-movement operators by name. */
@@ -325,6 +337,7 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
       return [{ dtype: t.dtype, shape: t.shape }];
     },
     cpu: (ctx) => [constantValue(ctx)],
+    reusesData: true,
   },
   ConstantOfShape: {
     infer: (ctx) => {
@@ -342,10 +355,7 @@ export const SHAPE_OPS: Record<string, OperatorDef> = {
     cpuInputs: [0],
   },
   Range: {
-    infer: (ctx) => {
-      const t = rangeValue(ctx);
-      return [{ dtype: t.dtype, shape: t.shape }];
-    },
+    infer: (ctx) => [{ dtype: info(ctx, 0).dtype, shape: [rangeSpec(ctx).n] }],
     cpu: (ctx) => [rangeValue(ctx)],
     cpuInputs: [0, 1, 2],
   },
