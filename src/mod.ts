@@ -33,7 +33,13 @@ export {
   summarizeAdapter,
 } from './gpu/device.ts';
 export { foldWorkgroups, type Grid } from './gpu/dispatch.ts';
-export { createEngine, type DispatchSpec, Engine, type EngineOptions } from './gpu/engine.ts';
+export {
+  type BufferRange,
+  createEngine,
+  type DispatchSpec,
+  Engine,
+  type EngineOptions,
+} from './gpu/engine.ts';
 export {
   ArgumentError,
   DestroyedError,
@@ -41,6 +47,8 @@ export {
   GlassboxError,
   GpuOutOfMemoryError,
   GpuValidationError,
+  IndexError,
+  IntegerOverflowError,
   LimitExceededError,
   ShapeError,
   WebGpuUnavailableError,

@@ -212,7 +212,8 @@ export interface EmptyOptions extends TensorOptions {
  * A tensor of `shape` for a kernel to write: its buffer may be reused from the engine's pool
  * (stale contents) unless `options.zero` asks for zeros.
  *
- * @throws {ShapeError} for a bad shape; {@linkcode LimitExceededError} past the binding limit.
+ * @throws {ShapeError} for a bad shape; {@linkcode LimitExceededError} past the device's
+ *   `maxBufferSize`.
  */
 export function empty(
   engine: Engine,
@@ -236,11 +237,13 @@ function allocate(
   const size = sizeOf(shape);
   const label = options.label ?? `tensor#${nextId++}`;
   const bytes = size * 4;
-  const limit = engine.device.limits.maxStorageBufferBindingSize;
+  // A tensor may exceed the binding limit (kernels that read big weights bind them in blocks)
+  // but not the largest buffer the device makes.
+  const limit = engine.device.limits.maxBufferSize;
   if (bytes > limit) {
     throw new LimitExceededError(
       `Cannot create tensor ${label} ${formatShape(shape)}: ${bytes} bytes exceeds the device's ` +
-        `maxStorageBufferBindingSize (${limit} bytes)`,
+        `maxBufferSize (${limit} bytes)`,
     );
   }
   const buffer = pooled

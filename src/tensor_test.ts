@@ -49,14 +49,15 @@ testGpu(
 );
 
 testGpu(
-  'tensor: past maxStorageBufferBindingSize fails before allocating',
+  'tensor: past maxBufferSize fails before allocating, naming the tensor and the limit',
   getEngine,
   async (engine) => {
-    const limit = engine.device.limits.maxStorageBufferBindingSize;
+    const limit = engine.device.limits.maxBufferSize;
+    const elements = Math.floor(limit / 4) + 1;
     assertThrows(
-      () => empty(engine, [limit / 4 + 1]),
+      () => empty(engine, [elements], { label: 'huge' }),
       LimitExceededError,
-      'maxStorageBufferBindingSize',
+      `tensor huge [${elements}]: ${elements * 4} bytes exceeds the device's maxBufferSize`,
     );
     await Promise.resolve();
   },

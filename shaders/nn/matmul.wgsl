@@ -1,15 +1,25 @@
-// nn/matmul.wgsl — batched matrix product C[b] = op(A[b]) · op(B[b]), op = identity or transpose.
-// The general kernel: any M, N, K (including 1 and non-multiples of the tile), either operand
-// transposed. nn/matmul_vec4.wgsl is used instead when K and N are multiples of 4 and nothing is
-// transposed.
+// nn/matmul.wgsl — batched matrix product C[b] = op(A[b]) · op(B[b]), op = identity or transpose,
+// of M×K and K×N blocks of larger row-major matrices (leading dimensions lda, ldb, ldc), written
+// to C or added to it. The general kernel: any M, N, K (including 1 and non-multiples of the
+// tile), either operand transposed. nn/matmul_vec4.wgsl is used instead when K and N are
+// multiples of 4 and nothing is transposed.
 //
 // Bindings (group 0):
-//   0  a        storage, read        array<f32>  A: per batch M×K row-major (K×M if TRANS_A)
-//   1  b        storage, read        array<f32>  B: per batch K×N row-major (N×K if TRANS_B)
-//   2  c        storage, read_write  array<f32>  C: batch × M × N row-major
-//   3  dims     uniform              Dims        { M, N, K, batch, tilesX, tilesY }
-//   4  offsets  storage, read        array<u32>  [aOffset, bOffset] per batch, in elements; this
-//                                                is how broadcast batch dimensions are expressed
+//   0  a        storage, read        array<f32>  A: per batch an M×K block, row m at m·lda (a K×M
+//                                                block, row k at k·lda, if TRANS_A)
+//   1  b        storage, read        array<f32>  B: per batch a K×N block, row k at k·ldb (N×K,
+//                                                row n at n·ldb, if TRANS_B)
+//   2  c        storage, read_write  array<f32>  C: per batch an M×N block, row m at m·ldc
+//   3  dims     uniform              Dims        { M, N, K, batch, tilesX, tilesY, lda, ldb, ldc,
+//                                                accumulate }
+//   4  offsets  storage, read        array<u32>  [aOffset, bOffset, cOffset] per batch, in
+//                                                elements from the start of each binding: how
+//                                                broadcast batch dimensions and blocks of a
+//                                                bigger matrix (or of a bound sub-range of its
+//                                                buffer) are expressed
+// Blocks: an operand over the binding limit is bound as a sub-range of its buffer, and the host
+//   splits the product (src/ops/matmul.ts): K into slabs whose rows of B are contiguous, adding
+//   each slab's product into C (accumulate = 1 after the first), M or N into bands.
 // Dispatch: tilesX·tilesY·batch workgroups (tilesX = ceil(N/32), tilesY = ceil(M/32)) as a
 //   linear count folded by the engine; workgroup w handles batch w / (tilesX·tilesY). Surplus
 //   workgroups of a folded grid return before any barrier (uniform control flow).
@@ -17,7 +27,8 @@
 //   K is walked in slabs of 16 staged in workgroup memory (2 × 2 KiB). Loads past M, N or K
 //   store 0, so partial tiles need no special case.
 // Overrides: TRANS_A, TRANS_B.
-// Numerics: plain f32 accumulation in k order; the error is bounded by K·u·Σ|a·b| (u = 2^-24).
+// Numerics: plain f32 accumulation in k order (per K block, then block sums added in order); the
+//   error is bounded by K·u·Σ|a·b| (u = 2^-24).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -36,6 +47,10 @@ struct Dims {
   batch: u32,
   tilesX: u32,
   tilesY: u32,
+  lda: u32,
+  ldb: u32,
+  ldc: u32,
+  accumulate: u32,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -52,9 +67,9 @@ fn loadA(base: u32, m: u32, k: u32) -> f32 {
     return 0.0;
   }
   if (TRANS_A) {
-    return a[base + k * dims.M + m];
+    return a[base + k * dims.lda + m];
   }
-  return a[base + m * dims.K + k];
+  return a[base + m * dims.lda + k];
 }
 
 fn loadB(base: u32, k: u32, n: u32) -> f32 {
@@ -62,9 +77,9 @@ fn loadB(base: u32, k: u32, n: u32) -> f32 {
     return 0.0;
   }
   if (TRANS_B) {
-    return b[base + n * dims.K + k];
+    return b[base + n * dims.ldb + k];
   }
-  return b[base + k * dims.N + n];
+  return b[base + k * dims.ldb + n];
 }
 
 @compute @workgroup_size(64)
@@ -82,8 +97,8 @@ fn main(
   let t = tile % tilesPerBatch;
   let row0 = (t / dims.tilesX) * BM;
   let col0 = (t % dims.tilesX) * BN;
-  let aBase = offsets[2u * batch];
-  let bBase = offsets[2u * batch + 1u];
+  let aBase = offsets[3u * batch];
+  let bBase = offsets[3u * batch + 1u];
   let tx = li % 8u;
   let ty = li / 8u;
 
@@ -133,13 +148,18 @@ fn main(
     workgroupBarrier();
   }
 
-  let cBase = batch * dims.M * dims.N;
+  let cBase = offsets[3u * batch + 2u];
   for (var r = 0u; r < TM; r++) {
     let m = row0 + ty * TM + r;
     for (var s = 0u; s < TN; s++) {
       let n = col0 + tx * TN + s;
       if (m < dims.M && n < dims.N) {
-        c[cBase + m * dims.N + n] = acc[r * TN + s];
+        let i = cBase + m * dims.ldc + n;
+        if (dims.accumulate != 0u) {
+          c[i] += acc[r * TN + s];
+        } else {
+          c[i] = acc[r * TN + s];
+        }
       }
     }
   }

@@ -1,14 +1,19 @@
 // nn/matmul_vec4.wgsl — batched matrix product C[b] = A[b] · B[b] with vec4 loads and stores,
-// for K % 4 == 0 and N % 4 == 0, neither operand transposed (nn/matmul.wgsl covers the rest).
+// for K % 4 == 0 and N % 4 == 0, neither operand transposed (nn/matmul.wgsl covers the rest); as
+// there, the operands are M×K, K×N and M×N blocks of larger row-major matrices (leading
+// dimensions lda, ldb, ldc, multiples of 4), written to C or added to it.
 //
 // Bindings (group 0):
-//   0  a        storage, read        array<vec4<f32>>  A: per batch M×K row-major, 4 k per vec4
-//   1  b        storage, read        array<vec4<f32>>  B: per batch K×N row-major, 4 n per vec4
-//   2  c        storage, read_write  array<vec4<f32>>  C: batch × M × N row-major, 4 n per vec4
-//   3  dims     uniform              Dims              { M, N, K, batch, tilesX, tilesY }
-//   4  offsets  storage, read        array<u32>        [aOffset, bOffset] per batch, in f32
-//                                                      elements (multiples of 4 by the
-//                                                      preconditions)
+//   0  a        storage, read        array<vec4<f32>>  A: per batch an M×K block, row m at m·lda
+//   1  b        storage, read        array<vec4<f32>>  B: per batch a K×N block, row k at k·ldb
+//   2  c        storage, read_write  array<vec4<f32>>  C: per batch an M×N block, row m at m·ldc
+//   3  dims     uniform              Dims              { M, N, K, batch, tilesX, tilesY, lda,
+//                                                      ldb, ldc, accumulate }, leading
+//                                                      dimensions in f32 elements
+//   4  offsets  storage, read        array<u32>        [aOffset, bOffset, cOffset] per batch, in
+//                                                      f32 elements from the start of each
+//                                                      binding (multiples of 4: the host keeps
+//                                                      blocks and bound ranges on vec4 bounds)
 // Dispatch: as nn/matmul.wgsl: tilesX·tilesY·batch workgroups, linear, folded by the engine.
 // Tiling: a 32×32 tile of C per workgroup of 64 invocations; each computes 4 rows × one vec4 of
 //   columns; K in slabs of 16 staged in workgroup memory (A as scalars [BK][BM], B as vec4
@@ -28,6 +33,10 @@ struct Dims {
   batch: u32,
   tilesX: u32,
   tilesY: u32,
+  lda: u32,
+  ldb: u32,
+  ldc: u32,
+  accumulate: u32,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
@@ -54,10 +63,13 @@ fn main(
   let t = tile % tilesPerBatch;
   let row0 = (t / dims.tilesX) * BM;
   let col4 = (t % dims.tilesX) * BN4;
-  let aBase = offsets[2u * batch] / 4u;
-  let bBase = offsets[2u * batch + 1u] / 4u;
+  let aBase = offsets[3u * batch] / 4u;
+  let bBase = offsets[3u * batch + 1u] / 4u;
   let K4 = dims.K / 4u;
   let N4 = dims.N / 4u;
+  let lda4 = dims.lda / 4u;
+  let ldb4 = dims.ldb / 4u;
+  let ldc4 = dims.ldc / 4u;
   let tx = li % 8u;
   let ty = li / 8u;
 
@@ -71,7 +83,7 @@ fn main(
       let kv = k0 / 4u + kq;
       var v = vec4<f32>(0.0);
       if (row < dims.M && kv < K4) {
-        v = a[aBase + row * K4 + kv];
+        v = a[aBase + row * lda4 + kv];
       }
       let k = kq * 4u;
       tileA[(k + 0u) * BM + m] = v.x;
@@ -85,7 +97,7 @@ fn main(
       let nq = i % BN4;
       var v = vec4<f32>(0.0);
       if (k0 + k < dims.K && col4 + nq < N4) {
-        v = b[bBase + (k0 + k) * N4 + col4 + nq];
+        v = b[bBase + (k0 + k) * ldb4 + col4 + nq];
       }
       tileB[k * BN4 + nq] = v;
     }
@@ -99,13 +111,18 @@ fn main(
     workgroupBarrier();
   }
 
-  let cBase = batch * dims.M * N4;
+  let cBase = offsets[3u * batch + 2u] / 4u;
   let n4 = col4 + tx;
   if (n4 < N4) {
     for (var r = 0u; r < 4u; r++) {
       let m = row0 + ty * 4u + r;
       if (m < dims.M) {
-        c[cBase + m * N4 + n4] = acc[r];
+        let i = cBase + m * ldc4 + n4;
+        if (dims.accumulate != 0u) {
+          c[i] += acc[r];
+        } else {
+          c[i] = acc[r];
+        }
       }
     }
   }

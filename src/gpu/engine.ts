@@ -19,6 +19,7 @@ import {
 } from './device.ts';
 import { foldWorkgroups, type Grid } from './dispatch.ts';
 import {
+  ArgumentError,
   DestroyedError,
   DeviceLostError,
   GpuOutOfMemoryError,
@@ -48,16 +49,36 @@ export interface EngineOptions extends RequestDeviceOptions {
    */
   maxWorkgroupsPerDimension?: number;
   /**
+   * Bind at most this many bytes of a buffer per binding, as if the device's
+   * `maxStorageBufferBindingSize` were this (at most the device's; at least twice its
+   * `minStorageBufferOffsetAlignment`). Lets tests run the blocked paths of the kernels that
+   * split big operands (matmul, elementwise binary) on small tensors.
+   */
+  maxBindingBytes?: number;
+  /**
    * Bytes of released tensor buffers kept for reuse by later kernel outputs (default 256 MiB;
    * 0 disables pooling).
    */
   poolLimitBytes?: number;
 }
 
+/** A byte range of a buffer to bind: `[offset, offset + size)`. */
+export interface BufferRange {
+  /** The buffer. */
+  buffer: GPUBuffer;
+  /** First byte; a multiple of the device's `minStorageBufferOffsetAlignment`. */
+  offset: number;
+  /** Bytes bound; at most {@linkcode Engine.maxBindingBytes}. */
+  size: number;
+}
+
 /** A compute dispatch: what {@linkcode Engine.dispatch} takes. */
 export interface DispatchSpec extends PipelineKey {
-  /** Buffers for `@group(0) @binding(i)`, in binding order. */
-  bindings: GPUBuffer[];
+  /**
+   * Buffers (whole) or byte ranges of buffers for `@group(0) @binding(i)`, in binding order.
+   * Each must be at most {@linkcode Engine.maxBindingBytes} long.
+   */
+  bindings: (GPUBuffer | BufferRange)[];
   /** Linear workgroup count (folded by the engine) or an explicit grid. */
   workgroups: number | Grid;
 }
@@ -86,6 +107,14 @@ export class Engine {
   readonly debug: boolean;
   /** The per-dimension workgroup limit used for folding. */
   readonly maxWorkgroupsPerDimension: number;
+  /**
+   * The most bytes one binding may cover: the device's `maxStorageBufferBindingSize`, or the
+   * smaller {@linkcode EngineOptions.maxBindingBytes}. Tensors may be larger (up to
+   * `maxBufferSize`); kernels that read or write them bind ranges of at most this many bytes.
+   */
+  readonly maxBindingBytes: number;
+  /** Byte alignment of a binding's offset (`minStorageBufferOffsetAlignment`). */
+  readonly bindingAlignment: number;
   #ownsDevice: boolean;
   #destroyed = false;
   #lost: GPUDeviceLostInfo | null = null;
@@ -125,6 +154,16 @@ export class Engine {
       );
     }
     this.maxWorkgroupsPerDimension = Math.min(requested, limit);
+    this.bindingAlignment = device.limits.minStorageBufferOffsetAlignment;
+    const bindingLimit = device.limits.maxStorageBufferBindingSize;
+    const binding = options.maxBindingBytes ?? bindingLimit;
+    if (!Number.isInteger(binding) || binding % 4 !== 0 || binding < 2 * this.bindingAlignment) {
+      throw new ArgumentError(
+        `Cannot create engine: maxBindingBytes must be a multiple of 4 and at least twice the ` +
+          `device's minStorageBufferOffsetAlignment (${2 * this.bindingAlignment}), got ${binding}`,
+      );
+    }
+    this.maxBindingBytes = Math.min(binding, bindingLimit);
     this.#ownsDevice = options.ownsDevice ?? false;
     this.poolLimitBytes = options.poolLimitBytes ?? 256 * 1024 * 1024;
     this.#lostPromise = device.lost.then((info) => {
@@ -288,6 +327,17 @@ export class Engine {
       ? foldWorkgroups(spec.workgroups, this.maxWorkgroupsPerDimension)
       : spec.workgroups;
     if (grid[0] * grid[1] * grid[2] === 0) return;
+    const entries = spec.bindings.map((b, binding): GPUBindGroupEntry => {
+      const range = 'buffer' in b ? b : { buffer: b, offset: 0, size: b.size };
+      if (range.size > this.maxBindingBytes) {
+        throw new LimitExceededError(
+          `Cannot dispatch ${spec.label}: binding ${binding} (${range.buffer.label}) covers ` +
+            `${range.size} bytes, over the binding limit of ${this.maxBindingBytes} bytes ` +
+            `(maxStorageBufferBindingSize); this kernel does not split its operands into blocks`,
+        );
+      }
+      return { binding, resource: range };
+    });
     if (this.debug) {
       this.device.pushErrorScope('out-of-memory');
       this.device.pushErrorScope('validation');
@@ -296,7 +346,7 @@ export class Engine {
     const bindGroup = this.device.createBindGroup({
       label: spec.label,
       layout: pipeline.getBindGroupLayout(0),
-      entries: spec.bindings.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries,
     });
     const pass = this.encoder().beginComputePass({ label: spec.label });
     pass.setPipeline(pipeline);

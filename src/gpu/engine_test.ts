@@ -153,6 +153,8 @@ testGpu(
       engine.device.limits.maxStorageBufferBindingSize,
       adapter.limits.maxStorageBufferBindingSize,
     );
+    assertEquals(engine.device.limits.maxBufferSize, adapter.limits.maxBufferSize);
+    assertEquals(engine.maxBindingBytes, adapter.limits.maxStorageBufferBindingSize);
     await Promise.resolve();
   },
 );

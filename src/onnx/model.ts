@@ -23,6 +23,7 @@ import { batchedTensors, freeBatchReason, stackableTensors } from '../graph/batc
 import { checkSupport, type Plan, planGraph } from '../graph/plan.ts';
 import { checkStackable, chunkFeeds, chunkRanges, stackChunks } from './chunks.ts';
 import { formatShape, type Tensor, tensor } from '../tensor.ts';
+import { validateIndexFeeds } from './index_feeds.ts';
 import { parseOnnx } from './parse.ts';
 import { ONNX_OPERATORS } from './registry.ts';
 
@@ -39,6 +40,11 @@ export interface LoadModelOptions {
    * fails with a `MissingExternalDataError` naming every missing file.
    */
   externalData?: Readonly<Record<string, Uint8Array>>;
+  /**
+   * Most bytes that folding at plan time (constants, shape arithmetic, Loop/If bodies) may
+   * compute for one plan. Default: 256 MiB, or twice the model's weights if more.
+   */
+  maxFoldBytes?: number;
 }
 
 /**
@@ -76,6 +82,8 @@ export class Model {
   #constants = new Map<string, Tensor>();
   #planConstants = new Map<Plan, Map<string, Tensor>>();
   #destroyed = false;
+  #maxFoldBytes?: number;
+  #shapeDefaults: ReadonlySet<string>;
   /**
    * Inputs that feed an operator's shape-like argument (Reshape's shape, Slice's starts, a
    * reduction's axes, ...): their values are taken on the CPU at run time and folded into the
@@ -84,10 +92,14 @@ export class Model {
   readonly shapeInputs: ReadonlySet<string>;
 
   /** Wraps parsed IR; prefer {@linkcode loadModel}. */
-  constructor(engine: Engine, ir: ModelIR) {
+  constructor(engine: Engine, ir: ModelIR, options: { maxFoldBytes?: number } = {}) {
     this.engine = engine;
     this.ir = ir;
-    const inputs = new Set(ir.graph.inputs.map((v) => v.name));
+    this.#maxFoldBytes = options.maxFoldBytes;
+    const inputs = new Set(
+      [...ir.graph.inputs, ...ir.graph.initializerInputs ?? []].map((v) => v.name),
+    );
+    const initializers = ir.graph.initializers;
     const shapeInputs = new Set<string>();
     for (const node of ir.graph.nodes) {
       const def = ONNX_OPERATORS.get(node.op);
@@ -95,7 +107,14 @@ export class Model {
         if (inputs.has(node.inputs[i])) shapeInputs.add(node.inputs[i]);
       }
     }
-    this.shapeInputs = shapeInputs;
+    // Initializers that may be fed and give a shape are taken on the CPU when they are fed.
+    this.#shapeDefaults = new Set([...shapeInputs].filter((n) => initializers.has(n)));
+    this.shapeInputs = new Set([...shapeInputs].filter((n) => !initializers.has(n)));
+  }
+
+  /** Whether a feedable initializer gives an operator its shape or axes (taken on the CPU). */
+  feedsShape(name: string): boolean {
+    return this.#shapeDefaults.has(name);
   }
 
   /** Runtime inputs as declared. */
@@ -131,8 +150,11 @@ export class Model {
 
   #planGraph(inputs: ReadonlyMap<string, TensorInfo>, values?: ReadonlyMap<string, CpuTensor>) {
     return planGraph(this.ir, ONNX_OPERATORS, inputs, {
-      maxElements: Math.floor(this.engine.device.limits.maxStorageBufferBindingSize / 4),
+      // Tensors up to the largest buffer: kernels bind the ones past the binding limit in blocks
+      // where they can (matmul, elementwise), and name the kernel where they cannot.
+      maxElements: Math.floor(this.engine.device.limits.maxBufferSize / 4),
       values,
+      maxFoldBytes: this.#maxFoldBytes,
     });
   }
 
@@ -303,14 +325,15 @@ export function loadModel(
   engine.assertAlive('load model');
   const ir = parseOnnx(bytes, { externalData: options.externalData });
   checkSupport(ir, ONNX_OPERATORS);
-  const model = new Model(engine, ir);
+  const model = new Model(engine, ir, { maxFoldBytes: options.maxFoldBytes });
   const dimensions = options.dimensions ?? {};
   // Plan once now when every input dimension is fixed or given, so that a model that cannot run
   // fails at load. With guessed (defaulted) dimensions a failure may be the guess's fault
   // (e.g. an image model planned at 1×1 pixels): then planning waits for real inputs.
   const guessed = model.shapeInputs.size > 0 ||
     model.inputs.some((v) =>
-      v.shape?.some((d) =>
+      !v.shape ||
+      v.shape.some((d) =>
         !(typeof d === 'number' && d > 0) && !(typeof d === 'string' && d in dimensions)
       )
     );
@@ -404,7 +427,11 @@ export function prepareRun(
   const engine = model.engine;
   engine.assertAlive('run model');
   if (model.isDestroyed) throw new ArgumentError('Cannot run model: it was destroyed');
-  const unknown = Object.keys(inputs).filter((n) => !model.inputs.some((v) => v.name === n));
+  // Initializers the graph also lists as inputs may be fed (ONNX: the initializer is a default).
+  const defaults = (model.ir.graph.initializerInputs ?? []).filter((v) => inputs[v.name]);
+  const unknown = Object.keys(inputs).filter((n) =>
+    !model.inputs.some((v) => v.name === n) && !defaults.some((v) => v.name === n)
+  );
   if (unknown.length > 0) {
     throw new ArgumentError(
       `Cannot run model: unknown input${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ` +
@@ -415,13 +442,13 @@ export function prepareRun(
   const types = new Map<string, TensorInfo>();
   const shapeValues = new Map<string, CpuTensor>();
   try {
-    for (const decl of model.inputs) {
+    for (const decl of [...model.inputs, ...defaults]) {
       const given = inputs[decl.name];
       if (!given) {
         throw new ArgumentError(`Cannot run model: input '${decl.name}' is missing`);
       }
       checkInputShape(decl, given.shape);
-      if (model.shapeInputs.has(decl.name)) {
+      if (model.shapeInputs.has(decl.name) || model.feedsShape(decl.name)) {
         if (!('data' in given)) {
           throw new ArgumentError(
             `Cannot run model: input '${decl.name}' gives an operator its shape or axes; pass it ` +
@@ -441,7 +468,11 @@ export function prepareRun(
       values.set(decl.name, t);
       types.set(decl.name, { dtype: decl.dtype ?? 'float32', shape: [...t.shape] });
     }
-    return { plan: model.plan(types, shapeValues), values };
+    const plan = model.plan(types, shapeValues);
+    // Indices the caller fed as host data are checked here, before anything runs; computed
+    // ones by the GPU check the ops schedule.
+    validateIndexFeeds(plan, inputs);
+    return { plan, values };
   } catch (error) {
     for (const t of values.values()) t.destroy();
     throw error;

@@ -1,12 +1,15 @@
 /**
  * Elementwise binary functions with numpy broadcasting on the GPU (`shaders/nn/binary.wgsl`)
  * and their f64 CPU reference. Operands are f32 or i32 (both the same); i32 arithmetic has
- * integer semantics (wrapping, division truncating toward zero).
+ * integer semantics (wrapping, division truncating toward zero). Where an operand or the result
+ * exceeds the binding limit and each operand is full-size or a single element (a gradient scaled
+ * or accumulated), the kernel runs over consecutive element blocks.
  *
  * @module
  */
 
 import binarySource from '../../shaders/nn/binary.wgsl' with { type: 'text' };
+import { elementRange, fitsBinding } from '../gpu/binding.ts';
 import type { Engine } from '../gpu/engine.ts';
 import { ArgumentError } from '../gpu/errors.ts';
 import { type DType, empty, formatShape, sizeOf, type Tensor } from '../tensor.ts';
@@ -82,6 +85,11 @@ export function runBinaryKernel(
   const n = sizeOf(shape);
   const y = empty(engine, shape, { dtype: outDtype, label });
   if (n === 0) return y;
+  const flat = (a.size === n || a.size === 1) && (b.size === n || b.size === 1);
+  if (flat && ![a, b, y].every((t) => fitsBinding(engine, t.buffer))) {
+    recordInBlocks(engine, op, code, a, b, y);
+    return y;
+  }
   const same = a.size === n && b.size === n;
   const rank = shape.length;
   const geometry = same ? new Uint32Array([n, 0]) : new Uint32Array([
@@ -104,6 +112,45 @@ export function runBinaryKernel(
     workgroups: Math.ceil(n / WORKGROUP_SIZE),
   });
   return y;
+}
+
+/**
+ * Records `nn/binary.wgsl` over consecutive element blocks of `y` when an operand or the result
+ * exceeds the binding limit: each block binds the same element range of `y` and of each full-size
+ * operand (ranges start on the device's offset alignment), and a one-element operand whole.
+ */
+function recordInBlocks(
+  engine: Engine,
+  op: string,
+  code: number,
+  a: Tensor,
+  b: Tensor,
+  y: Tensor,
+): void {
+  const n = y.size;
+  const alignment = engine.bindingAlignment / 4;
+  const step = Math.floor(engine.maxBindingBytes / 4 / alignment) * alignment;
+  for (let start = 0; start < n; start += step) {
+    const end = Math.min(n, start + step);
+    const len = end - start;
+    const bind = (t: Tensor) =>
+      t.size === 1 ? t.buffer : elementRange(engine, t.buffer, start, end).range;
+    const geometry = a.size === b.size
+      ? new Uint32Array([len, 0])
+      : new Uint32Array([len, 1, len, a.size === 1 ? 0 : 1, b.size === 1 ? 0 : 1]);
+    engine.dispatch({
+      code: binarySource,
+      label: `nn/binary.wgsl ${op}`,
+      constants: {
+        OP: code,
+        WG: WORKGROUP_SIZE,
+        INT: a.dtype === 'i32' ? 1 : 0,
+        BROADCAST: a.size === b.size ? 0 : 1,
+      },
+      bindings: [bind(a), bind(b), bind(y), engine.constants(`${op}.geometry`, geometry)],
+      workgroups: Math.ceil(len / WORKGROUP_SIZE),
+    });
+  }
 }
 
 /**
