@@ -9,11 +9,22 @@
 import { type AcquiredDevice, describeAdapter, requestDevice } from '../src/gpu/device.ts';
 import { createEngine, type Engine, type EngineOptions } from '../src/gpu/engine.ts';
 
+/**
+ * The browser runner's limit on one test, in ms. It is there to end a hang, not to time the
+ * tests: each is sized to take seconds on the 2-core CI machine, and the slowest under the default
+ * took 92 s there under heavy load before the text-model cases were cut down (about 60 s after),
+ * so 5 minutes leaves a machine 4× slower than that, and more, room to pass. Deno has no limit.
+ */
+export const TEST_TIMEOUT_MS = 300_000;
+
 /** Options of a test. */
 export interface TestOptions {
   /** Skip the test, giving the reason (printed by both runners). */
   ignore?: string | false;
-  /** Timeout in ms for the browser runner (Deno has none). Default 120 s. */
+  /**
+   * Timeout in ms for the browser runner (Deno has none): at least {@linkcode TEST_TIMEOUT_MS}
+   * (a smaller value is raised to it); tests with several times the usual work set more.
+   */
   timeout?: number;
 }
 
@@ -51,7 +62,7 @@ export function test(name: string, fn: () => Promise<void> | void, options: Test
   }
   mocha.it(title, async () => {
     await fn();
-  }).timeout(options.timeout ?? 120_000);
+  }).timeout(Math.max(options.timeout ?? 0, TEST_TIMEOUT_MS));
 }
 
 let shared: Promise<AcquiredDevice> | null = null;

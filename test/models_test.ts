@@ -3,7 +3,7 @@
 // them), in Deno and in Chromium. The shipped models are also compared with PyTorch's logits.
 import { assert } from './assert.ts';
 import { loadBytes, loadNpy } from './files.ts';
-import { sharedEngine, testGpu } from './harness.ts';
+import { RUNNER, sharedEngine, testGpu } from './harness.ts';
 import { loadModel, run } from '../src/onnx/model.ts';
 
 const getEngine = sharedEngine();
@@ -72,6 +72,9 @@ for (const c of CASES) {
 
 for (const name of ['mnist', 'fashion', 'text'] as const) {
   const file = name === 'text' ? 'text_transformer' : `${name}_cnn`;
+  // Chromium's software adapter runs the transformer's 200 test rows in ~25 s under load: the
+  // browser compares the logits of the first 50 (the same kernels on fewer rows); Deno all 200.
+  const limit = RUNNER === 'browser' && name === 'text' ? 50 : Infinity;
   testGpu(
     `model ${file} matches PyTorch's logits and its test accuracy`,
     getEngine,
@@ -80,13 +83,18 @@ for (const name of ['mnist', 'fashion', 'text'] as const) {
       const x = await loadNpy(`models/data/${name}_test_${name === 'text' ? 'ids' : 'x'}.npy`);
       const labels = await loadNpy(`models/data/${name}_test_y.npy`);
       const torch = await loadNpy(`models/data/${name}_test_logits_torch.npy`);
+      const rows = Math.min(limit, x.shape[0]);
+      const per = x.data.length / x.shape[0];
       const { outputs } = run(model, {
-        [model.inputs[0].name]: { data: x.data as Float32Array | BigInt64Array, shape: x.shape },
+        [model.inputs[0].name]: {
+          data: x.data.subarray(0, rows * per) as Float32Array | BigInt64Array,
+          shape: [rows, ...x.shape.slice(1)],
+        },
       });
       const logits = outputs[model.outputs[0].name];
       const got = await logits.readFloat32();
       logits.destroy();
-      const rel = relativeL2(got, torch.data as Float32Array);
+      const rel = relativeL2(got, (torch.data as Float32Array).subarray(0, got.length));
       assert(rel <= 1e-3, `relative L2 error vs PyTorch ${rel} > 1e-3`);
       const classes = logits.shape[1];
       let correct = 0;

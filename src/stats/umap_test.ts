@@ -151,10 +151,17 @@ testGpu('umap: invalid inputs and cancellation', getEngine, async (engine: Engin
 });
 
 testGpu(
-  'umap: the 10,000 GloVe words (cosine), trustworthiness and 10-in-30 neighbour preservation',
+  'umap: 3,000 GloVe words (cosine), trustworthiness and 10-in-30 neighbour preservation',
   getEngine,
   async (engine) => {
-    const n = 10000;
+    // As for t-SNE, the whole 10,000-word set is left to bench/projection_quality.ts (`umap
+    // --epochs 200` runs this case at N = 10,000; this test ran it until it took 150 s under CI
+    // load, most of it the O(N²·D) f64 trustworthiness and the 10,000² cosine kNN: 0.898, 10-in-30
+    // kept 0.43). CI runs the first 3,000 words: they cross no size boundary the 10,000 do not (kNN
+    // in several passes, one SGD thread per point, no folded dispatch) and score as high against
+    // the bound (measured 0.903; 0.892 at 2,000 and 0.902 at 5,000 words), so a broken graph,
+    // curve or SGD still falls well below it.
+    const n = 3000;
     const d = 100;
     const bytes = await loadBytes('data/glove/glove_10k_100d.f32');
     const view = new DataView(bytes.buffer, bytes.byteOffset, n * d * 4);
@@ -191,7 +198,7 @@ testGpu(
     // reached (about 0.5 measured): logged above, not asserted, rather than asserting less.
   },
   {
-    ignore: RUNNER === 'browser' && 'the 10,000-point case is too slow on SwiftShader; Deno only',
+    ignore: RUNNER === 'browser' && 'the GloVe case is too slow on SwiftShader; Deno only',
     timeout: 600_000,
   },
 );
