@@ -16,7 +16,7 @@
 
 import { ArgumentError } from '../gpu/errors.ts';
 import { backward } from '../grad/backward.ts';
-import { type InputData, type Model } from '../onnx/model.ts';
+import type { InputData, Model } from '../onnx/model.ts';
 import { captureActivations } from '../stats/capture.ts';
 import { tensor } from '../tensor.ts';
 import { trainHead } from './train.ts';

@@ -7,7 +7,7 @@ import { sharedEngine, testGpu } from '../../test/harness.ts';
 import { integers, uniform } from '../../test/random.ts';
 import { ArgumentError, ShapeError } from '../gpu/errors.ts';
 import { sizeOf, tensor } from '../tensor.ts';
-import { type ScatterReduction } from './gather_elements.ts';
+import type { ScatterReduction } from './gather_elements.ts';
 import { gatherND, gatherNdReference, planNd, scatterND, scatterNdReference } from './gather_nd.ts';
 
 const getEngine = sharedEngine();
