@@ -252,3 +252,45 @@ for (const c of LINEAR_CASES) {
     },
   );
 }
+
+testGpu(
+  'binding: a fixed-batch model whose batched activations pass the limit runs in chunks',
+  getEngine,
+  async (engine) => {
+    // Exported with the batch fixed at 1 (torch's default); given 12 rows, h and y [12, 30]
+    // (1440 bytes) would not fit one binding of Relu's kernel, so the plan runs the rows one
+    // chunk at a time instead of failing there. W [30, 48] stays past the limit in every chunk.
+    const x = uniform(12 * 48, 41);
+    const w = uniform(30 * 48, 42);
+    const g = uniform(12 * 30, 43);
+    const bytes = buildModel({
+      nodes: [
+        { op: 'Gemm', inputs: ['x', 'W'], outputs: ['h'], ints: { transB: 1 } },
+        { op: 'Relu', inputs: ['h'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', shape: [1, 48] }],
+      outputs: [{ name: 'y', shape: [1, 30] }],
+      initializers: [{ name: 'W', dims: [30, 48], float: [...w] }],
+    });
+    using model = loadModel(engine, bytes);
+    const result = backward(model, { x: { data: x, shape: [12, 48] } }, {
+      wrt: ['x'],
+      seed: (value) => ({ y: tensor(engine, g, value('y').shape) }),
+    });
+    try {
+      // y = relu(x·Wᵀ), dx = (g ⊙ [x·Wᵀ > 0])·W.
+      const h = matmulReference(x, [12, 48], w, [30, 48], { transposeB: true });
+      const masked = g.map((v, i) => (h.data[i] > 0 ? v : 0));
+      const dx = matmulReference(masked, [12, 30], w, [30, 48]);
+      const y = h.data.map((v) => Math.max(v, 0));
+      const yBound = h.magnitude.map((m) => 50 * u * m);
+      assertClose(await result.values.y.read(), y, { atol: 1e-30, bound: yBound }, 'y');
+      const dxBound = dx.magnitude.map((m) => 32 * u * m);
+      assertClose(await result.grads.x.read(), dx.data, { atol: 1e-30, bound: dxBound }, 'dx');
+    } finally {
+      for (const t of [...Object.values(result.values), ...Object.values(result.grads)]) {
+        t.destroy();
+      }
+    }
+  },
+);

@@ -514,10 +514,15 @@ function evaluateCpu(
 /** Options for {@linkcode planGraph}. */
 export interface PlanOptions {
   /**
-   * Refuse tensors with more elements than this (from the device's buffer limit): GPU values,
-   * and folded values the GPU steps read.
+   * Refuse computed tensors (GPU steps' outputs) with more elements than this (from the device's
+   * binding limit: kernels bind them whole).
    */
   maxElements?: number;
+  /**
+   * Refuse uploads (initializers, folded values the GPU steps read) with more elements than this
+   * (from the device's buffer limit: matmul binds big weights in blocks). Default `maxElements`.
+   */
+  maxUploadElements?: number;
   /** Inputs whose values are given on the CPU (shape inputs): folded like constants. */
   values?: ReadonlyMap<string, CpuValue>;
   /**
@@ -534,7 +539,8 @@ export interface PlanOptions {
  *
  * @throws {NodeError} when a node's inputs do not fit its operator, naming the node.
  * @throws {ModelFormatError} for structural problems (cycles, undefined names).
- * @throws {LimitExceededError} when a tensor exceeds `maxElements`, or folding would exceed
+ * @throws {LimitExceededError} when a computed tensor exceeds `maxElements`, an upload
+ *   `maxUploadElements`, or folding would exceed
  *   `maxFoldBytes`, naming the node (checked before the CPU kernel allocates).
  */
 export function planGraph(
@@ -547,9 +553,10 @@ export function planGraph(
   const infos = new Map<string, TensorInfo>();
   const known = new Map<string, CpuValue>();
   const maxElements = options.maxElements ?? Infinity;
+  const maxUploadElements = options.maxUploadElements ?? maxElements;
   const budget = new FoldBudget(
     options.maxFoldBytes ?? defaultFoldBudget(model),
-    Math.min(maxElements, MAX_FOLD_ELEMENTS),
+    Math.min(maxUploadElements, MAX_FOLD_ELEMENTS),
   );
   for (const [name, t] of graph.initializers) {
     known.set(name, t);
@@ -658,13 +665,13 @@ export function planGraph(
   for (const name of uploads) {
     const v = known.get(name)!;
     if (isSequence(v)) continue;
-    if (elementCount(v.shape) > maxElements) {
+    if (elementCount(v.shape) > maxUploadElements) {
       const producer = foldedNodes.find((n) => n.outputs.includes(name));
       throw new LimitExceededError(
         `Cannot upload ${
           producer ? `'${name}' (folded from ${producer.op} node '${producer.name}')` : `'${name}'`
         } to the GPU: its shape [${v.shape}] has more elements than the device can hold ` +
-          `(${maxElements})`,
+          `(${maxUploadElements})`,
       );
     }
   }

@@ -150,9 +150,11 @@ export class Model {
 
   #planGraph(inputs: ReadonlyMap<string, TensorInfo>, values?: ReadonlyMap<string, CpuTensor>) {
     return planGraph(this.ir, ONNX_OPERATORS, inputs, {
-      // Tensors up to the largest buffer: kernels bind the ones past the binding limit in blocks
-      // where they can (matmul, elementwise), and name the kernel where they cannot.
-      maxElements: Math.floor(this.engine.device.limits.maxBufferSize / 4),
+      // Computed tensors must fit one binding (most kernels bind them whole; a batch whose
+      // activations do not fit then runs in chunks); weights may fill a buffer (matmul binds the
+      // big ones in blocks).
+      maxElements: Math.floor(this.engine.maxBindingBytes / 4),
+      maxUploadElements: Math.floor(this.engine.device.limits.maxBufferSize / 4),
       values,
       maxFoldBytes: this.#maxFoldBytes,
     });
