@@ -29,7 +29,14 @@ const NOT_SHOWN: Record<string, string> = {
 };
 
 /** `## ` sections in which every HTML/TS/JS block must be a marked example. */
-const EXAMPLE_SECTIONS = ['Use it', 'Components'];
+const EXAMPLE_SECTIONS = [
+  'Use it',
+  'Components',
+  'Models: the ONNX runtime',
+  'Attributions: reverse mode and `explain`',
+  'Global explanations',
+  'Statistics',
+];
 
 /** Block languages the marker rule covers. */
 const CODE_LANGUAGES = new Set([
