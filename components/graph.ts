@@ -17,7 +17,7 @@ import {
 import type { Buffer, DrawCommand, Regl } from 'regl';
 import { vec2d } from 'wgpu-matrix';
 import type { ModelStructure, NodeStructure } from '../src/onnx/structure.ts';
-import { GlElement } from './gl_element.ts';
+import { GlassElement } from './shared/glass_element.ts';
 import { layoutGraph, type LayoutResult } from './graph_layout.ts';
 import {
   clipFromWorld,
@@ -234,7 +234,7 @@ void main() { gl_FragColor = color; }`;
  * @cssprop --glass-edge-color - edges (default #9a9aa0).
  * @cssprop --glass-error-color - message color.
  */
-export class GlassGraph extends GlElement {
+export class GlassGraph extends GlassElement {
   static override properties: PropertyDeclarations = {
     structure: { attribute: false },
     collapse: { type: Boolean },
@@ -679,6 +679,38 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     this.#setView({ ...v, cx: l.x[i], cy: l.y[i] });
   }
 
+  /** The key of the collapsed (drawn) block that holds the node `name`, or null. */
+  blockOf(name: string): string | null {
+    for (const g of this.#visible) {
+      if (g.members?.some((m) => m.name === name)) return g.name;
+    }
+    return null;
+  }
+
+  /** Name of the drawn node with the keyboard focus (`]`/`[`, {@linkcode focusNode}), or null. */
+  get focused(): string | null {
+    return this.#visible[this.#focus]?.name ?? null;
+  }
+
+  /**
+   * Gives the drawn node `name` (or the collapsed block holding it) the keyboard focus, draws its
+   * focus outline and pans to it, as `]`/`[` do; Enter then selects it. Returns the drawn name
+   * focused, or null when no such node is drawn (or the layout is not done).
+   */
+  focusNode(name: string): string | null {
+    let i = this.#index.get(name);
+    if (i === undefined) {
+      const key = this.blockOf(name);
+      if (key !== null) i = this.#index.get(key);
+    }
+    if (i === undefined || !this.#layout) return null;
+    this.#focus = i;
+    this.#flagsDirty = true;
+    this.centerOn(this.#visible[i].name);
+    this.requestUpdate();
+    return this.#visible[i].name;
+  }
+
   /** Selects the drawn node `i` (−1 clears) and fires `glass-select`. */
   selectIndex(i: number): void {
     this.selected = i >= 0 ? this.#visible[i].name : null;
@@ -714,6 +746,9 @@ progress { position: absolute; top: 6px; left: 6px; width: 200px; }
     const [x, y] = this.#local(e);
     const i = this.pick(x, y);
     if (i >= 0) this.#focus = i;
+    // A click on empty space clears the selection; with nothing selected it does nothing (it
+    // used to fire a `{name: null}` select on every such click).
+    if (i < 0 && this.selected === null) return;
     this.selectIndex(i);
   };
 

@@ -228,3 +228,48 @@ test('graph: bad data shows a message and never throws', async () => {
   assert(msg().hidden);
   el.remove();
 }, { ignore });
+
+test(
+  'graph: a click on empty space clears the selection, and does nothing without one',
+  async () => {
+    const el = await graph(convStructure());
+    const events: (string | null)[] = [];
+    el.addEventListener('glass-select', (e) => {
+      events.push((e as CustomEvent<{ name: string | null }>).detail.name);
+    });
+    assertEquals(el.pick(3, 3), -1, 'the corner is empty space');
+    click(el, 3, 3);
+    assertEquals(events.length, 0, 'no select event with nothing selected');
+    const [x, y] = el.screenOf('conv2')!;
+    click(el, x, y);
+    click(el, 3, 3);
+    assertEquals(events.join(), 'conv2,');
+    assertEquals(events[1], null);
+    assertEquals(el.selected, null);
+    el.remove();
+  },
+  { ignore },
+);
+
+test(
+  'graph: focusNode focuses and centres a node (or its collapsed block); Enter selects',
+  async () => {
+    const el = await graph(transformerStructure(3), 400, 400);
+    assertEquals(el.focusNode('nope'), null);
+    // A member of a collapsed block focuses the block.
+    assertEquals(el.blockOf('/layers.2/attn/Softmax'), '/layers.2');
+    assertEquals(el.focusNode('/layers.2/attn/Softmax'), '/layers.2');
+    assertEquals(el.focused, '/layers.2');
+    await frames(2);
+    const [x, y] = el.screenOf('/layers.2')!;
+    assert(Math.abs(x - 200) < 1 && Math.abs(y - 200) < 1, `centred: ${x}, ${y}`);
+    assertEquals(el.focusNode('/head/MatMul'), '/head/MatMul');
+    const frame = el.shadowRoot!.querySelector('.frame') as HTMLElement;
+    const got = nextEvent<{ name: string }>(el, 'glass-select');
+    frame.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    assertEquals((await got).detail.name, '/head/MatMul');
+    assertEquals(el.selected, '/head/MatMul');
+    el.remove();
+  },
+  { ignore },
+);

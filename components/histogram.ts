@@ -8,12 +8,12 @@
 import {
   type CSSResultGroup,
   html,
-  LitElement,
   type PropertyDeclarations,
   svg,
   type TemplateResult,
   unsafeCSS,
 } from 'lit';
+import { GlassElement } from './shared/glass_element.ts';
 import { BASE_CSS, compact, emit, fmt } from './view_helpers.ts';
 
 /** Detail of `glass-hover` / `glass-select`: a bin, or `bin: -1` when none. */
@@ -55,9 +55,9 @@ const PAD = { left: 40, right: 8, top: 8, bottom: 22 };
  * @cssprop --glass-bg - background.
  * @cssprop --glass-fg - text and axis color.
  */
-export class GlassHistogram extends LitElement {
+export class GlassHistogram extends GlassElement {
   static override properties: PropertyDeclarations = {
-    theme: { type: String, reflect: true },
+    ...GlassElement.properties,
     counts: { attribute: false },
     edges: { attribute: false },
     log: { type: Boolean },
@@ -87,8 +87,6 @@ text { fill: currentColor; font-size: 10px; }
   declare log: boolean;
   /** Accessible name. */
   declare label: string;
-  /** `light` or `dark`; unset follows `prefers-color-scheme`. */
-  declare theme: 'light' | 'dark' | undefined;
   declare private _active: number;
   declare private _size: [number, number];
   #observer: ResizeObserver | null = null;
@@ -121,7 +119,7 @@ text { fill: currentColor; font-size: 10px; }
   }
 
   /** The message shown for bad data (empty when the data is fine). */
-  get message(): string {
+  override get message(): string {
     const c = this.counts, e = this.edges;
     if (!c && !e) return '';
     if (!c || !e) return 'Set both counts and edges.';

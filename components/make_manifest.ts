@@ -86,7 +86,7 @@ function accessors(body: string): Member[] {
   const skip = new Set(['render', 'constructor', 'willUpdate', 'updated', 'firstUpdated']);
   for (
     const m of body.matchAll(
-      /(\/\*\*(?:(?!\*\/)[\s\S])*\*\/)\s*\n\s{2}(get\s+)?(\w+)\(([^)]*)\)(?::\s*([^{]+?))?\s*\{/g,
+      /(\/\*\*(?:(?!\*\/)[\s\S])*\*\/)\s*\n\s{2}(?:override\s+)?(get\s+)?(\w+)\(([^)]*)\)(?::\s*([^{]+?))?\s*\{/g,
     )
   ) {
     const [, doc, getter, name, params, ret] = m;
@@ -117,7 +117,6 @@ function accessors(body: string): Member[] {
 }
 
 const BASES: Record<string, string> = {
-  GlElement: 'gl_element.ts',
   GlassElement: 'shared/glass_element.ts',
 };
 
@@ -174,7 +173,7 @@ function moduleOf(name: string) {
 
   const { members, attributes } = reactive(body);
   members.push(...accessors(body));
-  // Public members of a local base class (`GlElement`: redraw, regl, contextLost, message).
+  // Public members of the local base class (`GlassElement`: theme, regl, contextLost, message…).
   const base = superclass ? BASES[superclass] : undefined;
   if (base) {
     const baseSource = Deno.readTextFileSync(new URL(`./${base}`, import.meta.url));

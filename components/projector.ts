@@ -16,7 +16,7 @@ import {
 } from 'lit';
 import type { Buffer, DrawCommand, Framebuffer2D, Regl } from 'regl';
 import { mat3d, vec2d } from 'wgpu-matrix';
-import { GlElement } from './gl_element.ts';
+import { GlassElement } from './shared/glass_element.ts';
 import { colormapGradient, colormapTable } from './shared/colormaps.ts';
 import {
   clipFromWorld,
@@ -57,6 +57,63 @@ export interface ProjectorSelectDetail {
   /** The highlighted neighbours (from `neighbors`, or the nearest in 2-D). */
   neighbors?: number[];
 }
+
+/** How a point's text (or category name) matches a search: whole, at its start, or inside. */
+export type SearchMatchKind = 'exact' | 'prefix' | 'substring';
+
+/** One point matched by a search. */
+export interface SearchMatch {
+  /** Point index. */
+  index: number;
+  /** The text (or category name) that matched. */
+  text: string;
+  kind: SearchMatchKind;
+}
+
+const MATCH_RANK: Record<SearchMatchKind, number> = { exact: 0, prefix: 1, substring: 2 };
+
+/** What the list of matches says about each kind. */
+export const MATCH_KIND_LABEL: Record<SearchMatchKind, string> = {
+  exact: 'exact',
+  prefix: 'starts with',
+  substring: 'contains',
+};
+
+/**
+ * The points whose text or category name contains `query` (case-insensitive, trimmed), best
+ * first: exact matches, then those that start with it, then those that contain it; in point
+ * order within a kind (for word lists sorted by frequency, the frequent words first). A point
+ * matching by both its text and its category counts by the better.
+ */
+export function rankSearch(
+  query: string,
+  texts: readonly string[] | null,
+  labels: ArrayLike<number> | null = null,
+  labelNames: readonly string[] | null = null,
+  n: number = Math.max(texts?.length ?? 0, labels?.length ?? 0),
+): SearchMatch[] {
+  const q = query.trim().toLowerCase();
+  if (!q) return [];
+  const kindOf = (text: string | undefined): SearchMatchKind | null => {
+    const t = text?.toLowerCase();
+    if (!t) return null;
+    return t === q ? 'exact' : t.startsWith(q) ? 'prefix' : t.includes(q) ? 'substring' : null;
+  };
+  const byName = labelNames?.map(kindOf) ?? [];
+  const out: SearchMatch[] = [];
+  for (let i = 0; i < n; i++) {
+    const kt = texts ? kindOf(texts[i]) : null;
+    const kl = labels && labelNames ? byName[labels[i]] ?? null : null;
+    const useText = kt !== null && (kl === null || MATCH_RANK[kt] <= MATCH_RANK[kl]);
+    if (useText) out.push({ index: i, text: texts![i], kind: kt });
+    else if (kl !== null) out.push({ index: i, text: labelNames![labels![i]], kind: kl });
+  }
+  // Array#sort is stable: point order stays within a kind.
+  return out.sort((a, b) => MATCH_RANK[a.kind] - MATCH_RANK[b.kind]);
+}
+
+/** Matches listed under the search box. */
+const LISTED_MATCHES = 8;
 
 /** A canvas-sized picture of the points and the view it was drawn at. */
 interface PictureCache {
@@ -147,12 +204,16 @@ void main() {
  * @fires glass-select - a point was selected (click, Enter) or cleared (index −1); detail
  *   `{index, label, name, x, y, neighbors}`.
  * @fires glass-hover - the point under the pointer changed; detail as glass-select.
- * @fires glass-search - the search matched points; detail `{query, matches}`.
+ * @fires glass-search - the search matched points; detail `{query, matches, ranked}` (`ranked`:
+ *   the best {@link SearchMatch}es, exact before prefix before substring matches).
  * @fires glass-cancel - the cancel button of the progress bar was pressed.
  * @csspart frame - the focusable area holding the canvas.
  * @csspart canvas - the WebGL canvas.
  * @csspart legend - the label or value legend.
  * @csspart search - the search input.
+ * @csspart matches - the list of the best matches under the search input.
+ * @csspart match - one listed match (a button that selects the point; `data-kind` says how it
+ *   matched: `exact`, `prefix` or `substring`).
  * @csspart tooltip - the hover read-out.
  * @csspart progress - the progress bar.
  * @csspart cancel - the cancel button.
@@ -163,7 +224,7 @@ void main() {
  * @cssprop --glass-neighbor-color - neighbours of the selected point (default #ff7f0e).
  * @cssprop --glass-error-color - message color.
  */
-export class GlassProjector extends GlElement {
+export class GlassProjector extends GlassElement {
   static override properties: PropertyDeclarations = {
     positions: { attribute: false },
     labels: { attribute: false },
@@ -194,6 +255,13 @@ progress { flex: 1; max-width: 240px; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 3px;
   vertical-align: -1px; border-radius: 50%; }
 .ramp { width: 120px; height: 10px; display: inline-block; vertical-align: -1px; }
+.matches { position: absolute; top: 34px; left: 6px; margin: 0; padding: 0; list-style: none;
+  display: flex; flex-direction: column; gap: 2px; align-items: flex-start; }
+.matches button { font: inherit; font-size: 12px; padding: 0 6px; border-radius: 3px;
+  border: 1px solid #8886; background: var(--glass-bg, #fff); color: var(--glass-fg, #1b1b1f);
+  cursor: pointer; }
+.matches button[data-kind='exact'] { font-weight: 600; }
+.matches .kind { opacity: 0.6; margin-left: 6px; }
 .tooltip { position: absolute; pointer-events: none; padding: 2px 6px; border-radius: 3px;
   background: var(--glass-fg, #1b1b1f); color: var(--glass-bg, #fff); white-space: nowrap; }
 `,
@@ -233,6 +301,7 @@ progress { flex: 1; max-width: 240px; }
   #colors: Uint8Array = new Uint8Array(0);
   #states: Uint8Array = new Uint8Array(0);
   #matches = 0;
+  #ranked: SearchMatch[] = [];
   #shownNeighbors: number[] = [];
   #grid: { g: number; start: Int32Array; items: Int32Array; box: number[] } | null = null;
   #dirty = { positions: true, colors: true, states: true };
@@ -504,23 +573,12 @@ progress { flex: 1; max-width: 240px; }
     if (this.#states.length !== n) this.#states = new Uint8Array(n);
     const s = this.#states;
     s.fill(0);
-    const q = this.search.trim().toLowerCase();
-    let matches = 0;
-    if (q) {
-      const names = this.labelNames;
-      const labels = this.labels;
-      const hit = names ? names.map((name) => name.toLowerCase().includes(q)) : [];
-      const texts = this.texts;
-      for (let i = 0; i < n; i++) {
-        const byLabel = labels && names ? hit[labels[i]] === true : false;
-        const byText = texts ? texts[i]?.toLowerCase().includes(q) : false;
-        if (byLabel || byText) {
-          s[i] = STATE_MATCH;
-          matches++;
-        }
-      }
-    }
+    const q = this.search.trim();
+    const ranked = rankSearch(q, this.texts, this.labels, this.labelNames, n);
+    for (const m of ranked) s[m.index] = STATE_MATCH;
+    const matches = ranked.length;
     this.#matches = matches;
+    this.#ranked = ranked;
     this.#shownNeighbors = [];
     const sel = this.selected;
     if (sel >= 0 && sel < n) {
@@ -530,7 +588,13 @@ progress { flex: 1; max-width: 240px; }
       this.#shownNeighbors = nb;
     }
     this.#dirty.states = true;
-    if (searchChanged && q) emit(this, 'glass-search', { query: this.search, matches });
+    if (searchChanged && q) {
+      emit(this, 'glass-search', {
+        query: this.search,
+        matches,
+        ranked: ranked.slice(0, LISTED_MATCHES),
+      });
+    }
   }
 
   #neighborsOf(i: number): number[] {
@@ -828,7 +892,14 @@ progress { flex: 1; max-width: 240px; }
     if (this.labels) {
       parts.push(`colored by ${this.labelNames?.length ?? 'numeric'} labels`);
     } else if (this.values) parts.push('colored by value');
-    if (this.search.trim()) parts.push(`${this.#matches} match “${this.search}”`);
+    if (this.search.trim()) {
+      const count = (kind: SearchMatchKind) => this.#ranked.filter((m) => m.kind === kind).length;
+      parts.push(
+        `${this.#matches} match “${this.search}” (${count('exact')} exact, ${
+          count('prefix')
+        } start with it, ${count('substring')} contain it)`,
+      );
+    }
     if (this.selected >= 0) {
       const d = this.#detail(this.selected);
       parts.push(
@@ -895,6 +966,16 @@ progress { flex: 1; max-width: 240px; }
           `
           : ''}
       </div>
+      ${this.search.trim() && this.#ranked.length
+        ? html`<ol class="matches" part="matches" aria-label="Best matches">${
+          this.#ranked.slice(0, LISTED_MATCHES).map((m) =>
+            html`<li><button part="match" data-kind=${m.kind} data-index=${m.index}
+                @click=${() => this.#select(m.index)}>${m.text}<span class="kind">${
+              MATCH_KIND_LABEL[m.kind]
+            }</span></button></li>`
+          )
+        }</ol>`
+        : ''}
       <div class="legend" part="legend">${this.#legend()}</div>
       ${hover && hd
         ? html`

@@ -162,6 +162,57 @@ test('projector: search highlights matches and dims the rest', async () => {
   el.remove();
 }, { ignore });
 
+test('projector: rankSearch puts exact, then prefix, then substring matches', () => {
+  const words = ['making', 'the', 'kingdom', 'king', 'looking', 'kings', 'KING'];
+  const ranked = mod!.rankSearch(' King ', words);
+  assertEquals(
+    ranked.map((m) => `${m.text}:${m.kind}`).join(),
+    'king:exact,KING:exact,kingdom:prefix,kings:prefix,making:substring,looking:substring',
+  );
+  assertEquals(mod!.rankSearch('', words).length, 0);
+  assertEquals(mod!.rankSearch('zebra', words).length, 0);
+  // By category name: a point matches by the better of its text and its category.
+  const byLabel = mod!.rankSearch('one', ['bone', 'x', 'one'], [1, 1, 0], ['zero', 'one']);
+  assertEquals(
+    byLabel.map((m) => `${m.index}:${m.text}:${m.kind}`).join(),
+    '0:one:exact,1:one:exact,2:one:exact',
+  );
+}, { ignore });
+
+test(
+  'projector: the search lists the best matches, labelled, and a click selects one',
+  async () => {
+    const el = await mount(make());
+    el.positions = new Float32Array([0, 0, 1, 0, 2, 0, 3, 0, 4, 0]);
+    el.texts = ['making', 'looking', 'kingdom', 'king', 'the'];
+    const got = nextEvent<{ matches: number; ranked: { index: number; kind: string }[] }>(
+      el,
+      'glass-search',
+    );
+    el.search = 'king';
+    await el.updateComplete;
+    const detail = (await got).detail;
+    assertEquals(detail.matches, 4);
+    assertEquals(detail.ranked.map((m) => m.index).join(), '3,2,0,1');
+    const buttons = [...el.shadowRoot!.querySelectorAll('[part~="match"]')] as HTMLElement[];
+    assertEquals(
+      buttons.map((b) => `${b.dataset.kind}:${b.textContent}`).join(),
+      'exact:kingexact,prefix:kingdomstarts with,substring:makingcontains,substring:lookingcontains',
+    );
+    const summary = el.shadowRoot!.querySelector('.summary')!.textContent!;
+    assert(summary.includes('1 exact, 1 start with it, 2 contain it'), summary);
+    const selected = nextEvent<{ index: number }>(el, 'glass-select');
+    buttons[0].click();
+    assertEquals((await selected).detail.index, 3);
+    assertEquals(el.selected, 3);
+    el.search = '';
+    await el.updateComplete;
+    assertEquals(el.shadowRoot!.querySelectorAll('[part~="match"]').length, 0);
+    el.remove();
+  },
+  { ignore },
+);
+
 test('projector: setPositions moves points without reallocating; progress and cancel', async () => {
   const el = await mount(make());
   three(el);

@@ -8,12 +8,12 @@
 import {
   type CSSResultGroup,
   html,
-  LitElement,
   type PropertyDeclarations,
   svg,
   type TemplateResult,
   unsafeCSS,
 } from 'lit';
+import { GlassElement } from './shared/glass_element.ts';
 import { BASE_CSS, emit, fmt } from './view_helpers.ts';
 
 /** Stable rank ‖W‖F² / ‖W‖2² = Σσ² / σ₁², and effective rank exp(H(σ / Σσ)) (Roy & Vetterli). */
@@ -64,9 +64,9 @@ const PAD = { left: 44, right: 10, top: 10, bottom: 22 };
  * @cssprop --glass-bg - background.
  * @cssprop --glass-fg - text and axis color.
  */
-export class GlassSpectrum extends LitElement {
+export class GlassSpectrum extends GlassElement {
   static override properties: PropertyDeclarations = {
-    theme: { type: String, reflect: true },
+    ...GlassElement.properties,
     values: { attribute: false },
     log: { type: Boolean },
     label: { type: String },
@@ -95,8 +95,6 @@ text { fill: currentColor; font-size: 10px; }
   declare log: boolean;
   /** Accessible name. */
   declare label: string;
-  /** `light` or `dark`; unset follows `prefers-color-scheme`. */
-  declare theme: 'light' | 'dark' | undefined;
   declare private _active: number;
   declare private _size: [number, number];
   #sorted: Float64Array = new Float64Array(0);
@@ -135,7 +133,7 @@ text { fill: currentColor; font-size: 10px; }
   }
 
   /** The message shown for bad data (empty when fine). */
-  get message(): string {
+  override get message(): string {
     const v = this.values;
     if (!v) return '';
     if (v.length === 0) return 'No singular values (the array is empty).';

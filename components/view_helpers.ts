@@ -1,7 +1,8 @@
 /**
  * Small helpers shared by the graph, weights, histogram, spectrum and projector elements: regl
- * creation with context-loss handling, event dispatch, a categorical palette, CSS color parsing
- * and a pan/zoom view. Colormaps come from `shared/colormaps.ts`.
+ * creation with context-loss handling (for the drawing hooks of `shared/glass_element.ts`), event
+ * dispatch, a categorical palette, CSS color parsing and a pan/zoom view. Colormaps come from
+ * `shared/colormaps.ts`.
  *
  * @module
  */

@@ -15,7 +15,7 @@ import {
 } from 'lit';
 import type { Buffer, DrawCommand, Regl, Texture2D } from 'regl';
 import { vec2d } from 'wgpu-matrix';
-import { GlElement } from './gl_element.ts';
+import { GlassElement } from './shared/glass_element.ts';
 import {
   colormap,
   colormapGradient,
@@ -131,7 +131,7 @@ void main() { gl_FragColor = vColor; }`;
  * @cssprop --glass-fg - text color.
  * @cssprop --glass-error-color - message color.
  */
-export class GlassWeights extends GlElement {
+export class GlassWeights extends GlassElement {
   static override properties: PropertyDeclarations = {
     data: { attribute: false },
     shape: { attribute: false },

@@ -196,11 +196,14 @@ function pointSourcesAtPackages(file) {
   writeFileSync(file, JSON.stringify(map));
 }
 
+/** The demo pages' scripts (the explorer, the engine self-check, the gallery). */
+export const PAGE_ENTRIES = ['demo/main.ts', 'demo/selfcheck.ts', 'demo/gallery.ts'];
+
 async function buildPages() {
   mkdirSync(join(root, 'demo', 'dist'), { recursive: true });
   await esbuild.build({
     ...common,
-    entryPoints: ['demo/main.ts', 'demo/gallery.ts'],
+    entryPoints: PAGE_ENTRIES,
     outdir: 'demo/dist',
     logLevel: 'warning',
   });

@@ -13,7 +13,7 @@ import puppeteer from 'puppeteer-core';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { common } from './build.mjs';
+import { common, PAGE_ENTRIES } from './build.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
@@ -25,7 +25,7 @@ const only = process.env.SECTIONS?.split(',').filter(Boolean) ?? [];
 
 const context = await esbuild.context({
   ...common,
-  entryPoints: ['demo/main.ts', 'demo/gallery.ts'],
+  entryPoints: PAGE_ENTRIES,
   outdir: 'demo/dist',
   logLevel: 'warning',
 });

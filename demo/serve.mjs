@@ -1,14 +1,14 @@
 // `npm start`: serves the explorer (/demo/) and the components' gallery (/demo/gallery.html) at
 // http://localhost:8000/ with esbuild, rebuilding on change.
 import * as esbuild from 'esbuild';
-import { common } from './build.mjs';
+import { common, PAGE_ENTRIES } from './build.mjs';
 
 const port = Number(process.env.PORT ?? 8000);
 // Local only unless HOST says otherwise (e.g. HOST=0.0.0.0 to show it on a LAN).
 const host = process.env.HOST ?? '127.0.0.1';
 const context = await esbuild.context({
   ...common,
-  entryPoints: ['demo/main.ts', 'demo/gallery.ts'],
+  entryPoints: PAGE_ENTRIES,
   outdir: 'demo/dist',
   logLevel: 'warning',
 });

@@ -36,6 +36,10 @@ export interface DeletionOptions {
   baseline?: 'zeros' | 'blur' | number;
   /** Inputs per batched forward (default 64). */
   batchSize?: number;
+  /** Cancels between batches; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called after each batched forward with the inputs done and the total (2·(steps + 1)). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Deletion and insertion curves of one attribution map. */
@@ -69,10 +73,12 @@ async function outputsOf(
   name: string,
   rows: (Float32Array | Int32Array)[],
   rowShape: readonly number[],
-  batchSize: number,
+  options: Pick<DeletionOptions, 'batchSize' | 'signal' | 'onProgress'>,
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
+  const batchSize = options.batchSize ?? 64;
   for (let start = 0; start < rows.length; start += batchSize) {
+    options.signal?.throwIfAborted();
     const part = rows.slice(start, start + batchSize);
     const int = part[0] instanceof Int32Array;
     const data = int
@@ -87,7 +93,9 @@ async function outputsOf(
     } finally {
       for (const t of Object.values(result.outputs)) t.destroy();
     }
+    options.onProgress?.(out.length, rows.length);
   }
+  options.signal?.throwIfAborted();
   return out;
 }
 
@@ -97,6 +105,7 @@ async function outputsOf(
  * input, which then moves all channels of a pixel together).
  *
  * @throws {ShapeError} when the map's size fits neither.
+ * @throws the signal's reason when `signal` aborts (checked between batched forwards).
  */
 export async function deletionInsertion(
   model: Model,
@@ -157,7 +166,8 @@ export async function deletionInsertion(
       rows.push(row);
     }
   }
-  const outs = await outputsOf(model, name, rows, shape, options.batchSize ?? 64);
+  options.signal?.throwIfAborted();
+  const outs = await outputsOf(model, name, rows, shape, options);
   const first = outs[0];
   const target = options.target ?? first.indexOf(Math.max(...first));
   const scores = outs.map((o) => softmaxAt(o, target));
