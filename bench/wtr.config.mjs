@@ -25,6 +25,7 @@ export default {
       'bench/stats_run.ts',
       'bench/attribution_run.ts',
       'bench/components_run.ts',
+      'bench/explorer_run.ts',
     ],
   reporters: base.reporters.slice(0, 1),
   testFramework: { config: { timeout: 900_000 } },

@@ -269,15 +269,16 @@ export async function decodeImage(file: Blob, name: string): Promise<RgbaImage> 
 
 /**
  * Mounts the image editor: a drop area with a file input (and paste), a drawing pad (white ink
- * on black by default, as MNIST-style models want; each stroke reports, debounced by `debounceMs`)
+ * on black by default, as MNIST-style models want; while a stroke is drawn it reports at most once
+ * per `intervalMs`, the last report after the last change, so a model can follow the pen)
  * and, where `navigator.mediaDevices` exists, a webcam with a capture button.
  */
 export function mountImageInput(
   host: HTMLElement,
   onSource: ImageSourceHandler,
-  options: { debounceMs?: number; padSize?: number } = {},
+  options: { intervalMs?: number; padSize?: number } = {},
 ): ImageEditor {
-  const debounce = options.debounceMs ?? 80;
+  const interval = options.intervalMs ?? 40;
   const size = options.padSize ?? 224;
   const error = el('p', { class: 'error', role: 'alert' });
   const showError = (m: string) => {
@@ -342,10 +343,18 @@ export function mountImageInput(
     ctx.fillRect(0, 0, size, size);
   };
   clear();
+  // Throttled, not debounced: a continuous stroke reports as it goes (the pixels are read when
+  // the report fires, so the last report always has the last change).
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let sent = -Infinity;
   const report = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => onSource(ctx.getImageData(0, 0, size, size), 'drawing'), debounce);
+    if (timer !== undefined) return;
+    const wait = Math.max(0, sent + interval - performance.now());
+    timer = setTimeout(() => {
+      timer = undefined;
+      sent = performance.now();
+      onSource(ctx.getImageData(0, 0, size, size), 'drawing');
+    }, wait);
   };
   let last: [number, number] | null = null;
   const at = (e: PointerEvent): [number, number] => {

@@ -3,7 +3,10 @@
  * at once, beside whatever is running; other jobs run one at a time, highest priority first, in
  * submission order within a priority. A job submitted with a `key` cancels the older job with the
  * same key (a newer input makes the stale map worthless). Cancellation aborts the job's signal,
- * which the engine checks between chunks, so it lands within one chunk. Every job reports progress
+ * which the engine checks between chunks, so it lands within one chunk — but the chunk already
+ * on the GPU still runs, so a keyed job whose predecessor is still running waits for it to end
+ * (at most one running and one waiting per key, the newest replacing the waiting one): a fast
+ * stream of edits costs at most two maps of latency instead of piling work on the GPU. Every job reports progress
  * and, once it has some, an ETA; the queue fires `change` whenever a job starts, progresses or
  * ends, for a list of queued work.
  *
@@ -78,6 +81,8 @@ export class WorkQueue extends EventTarget {
   #next = 1;
   #queued: Entry<unknown>[] = [];
   #running = new Set<Entry<unknown>>();
+  // Keyed jobs waiting for their cancelled predecessor (same key) to end.
+  #waiting = new Map<string, Entry<unknown>>();
   #now: () => number;
 
   /** `now` is the clock in milliseconds (tests may pass a fake one). */
@@ -88,7 +93,7 @@ export class WorkQueue extends EventTarget {
 
   /** Jobs not yet settled: running first, then queued in the order they will run. */
   get jobs(): readonly Job<unknown>[] {
-    return [...this.#running, ...this.#queued];
+    return [...this.#running, ...this.#waiting.values(), ...this.#queued];
   }
 
   /** Queues `work`; see the module doc for the order. */
@@ -127,16 +132,22 @@ export class WorkQueue extends EventTarget {
       cancel: (why = 'cancelled') => this.#cancel(entry as Entry<unknown>, why),
     };
     const e = entry as Entry<unknown>;
-    if (priority === 'interactive') this.#start(e);
-    else {
-      // Stable: after every queued job of the same or a higher priority.
-      let at = this.#queued.findIndex((q) => RANK[q.priority] > RANK[priority]);
-      if (at < 0) at = this.#queued.length;
-      this.#queued.splice(at, 0, e);
-      this.#pump();
-    }
+    const predecessor = e.key === undefined
+      ? undefined
+      : [...this.#running].find((r) => r.key === e.key);
+    if (predecessor) this.#waiting.set(e.key!, e);
+    else if (priority === 'interactive') this.#start(e);
+    else this.#enqueue(e);
     this.#changed();
     return entry;
+  }
+
+  #enqueue(e: Entry<unknown>): void {
+    // Stable: after every queued job of the same or a higher priority.
+    let at = this.#queued.findIndex((q) => RANK[q.priority] > RANK[e.priority]);
+    if (at < 0) at = this.#queued.length;
+    this.#queued.splice(at, 0, e);
+    this.#pump();
   }
 
   /** Cancels every job (e.g. when another model is opened). */
@@ -203,13 +214,21 @@ export class WorkQueue extends EventTarget {
     if (state === 'done') entry.fraction = 1;
     entry.eta = null;
     finish();
+    const next = entry.key === undefined ? undefined : this.#waiting.get(entry.key);
+    if (next) {
+      this.#waiting.delete(entry.key!);
+      if (next.priority === 'interactive') this.#start(next);
+      else this.#enqueue(next);
+    }
     this.#pump();
     this.#changed();
   }
 
   #cancel(entry: Entry<unknown>, why: string): void {
     if (entry.state === 'queued') {
-      this.#queued.splice(this.#queued.indexOf(entry), 1);
+      if (entry.key !== undefined && this.#waiting.get(entry.key) === entry) {
+        this.#waiting.delete(entry.key);
+      } else this.#queued.splice(this.#queued.indexOf(entry), 1);
       entry.state = 'cancelled';
       entry.reject(new CancelledError(entry.label, why));
       this.#changed();

@@ -184,3 +184,27 @@ Deno.test('scheduler: formatEta', () => {
   assertEquals(formatEta(89), '89 s left');
   assertEquals(formatEta(150), '3 min left');
 });
+
+Deno.test('scheduler: a keyed job waits for its cancelled predecessor; the newest waiting wins', async () => {
+  const q = new WorkQueue();
+  const log: string[] = [];
+  const [a, b, c] = ['a', 'b', 'c'].map((n) => gate(log, n));
+  const options = { priority: 'interactive' as const, key: 'map' };
+  const ja = q.submit('a', a.work, options);
+  await settle();
+  // b and c arrive while a (cancelled, its chunk still on the GPU) runs: b waits, c replaces it.
+  const jb = q.submit('b', b.work, options);
+  const jc = q.submit('c', c.work, options);
+  await settle();
+  deepStrictEqual(log, ['start a']);
+  deepStrictEqual([ja.state, jb.state, jc.state], ['running', 'cancelled', 'queued']);
+  assert(a.context().signal.aborted, 'a was told to stop');
+  await assertRejects(() => jb.promise, CancelledError);
+  a.release();
+  await assertRejects(() => ja.promise, CancelledError);
+  await settle();
+  deepStrictEqual(log, ['start a', 'end a', 'start c']);
+  c.release();
+  assertEquals(await jc.promise, 'c');
+  assertEquals(q.jobs.length, 0);
+});
