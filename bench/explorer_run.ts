@@ -454,8 +454,8 @@ async function realtime(): Promise<string[]> {
     `${s.cancelled} cancelled, ${s.stale} stale, ${s.failed} failed — counts checked: every ` +
     `map drawn was for the current input, nothing older drawn after the last input.`,
     `  The pad itself (pointer events, 1 s of one continuous stroke at ${HZ} Hz): ` +
-    `${padDuringStroke} input versions during the stroke, ${padInputs} in all (its ` +
-    `strokes are debounced by 80 ms, so a continuous stroke reports when it pauses).`,
+    `${padDuringStroke} input versions during the stroke, ${padInputs} in all (the pad ` +
+    `reports at most every 40 ms while drawing, and once after the last change).`,
   ];
   session.setModel(null);
   root.remove();
