@@ -174,7 +174,9 @@ export class GlassElement extends LitElement {
    * `_message` (or override this getter) report theirs here.
    */
   get message(): string {
-    if (this._message || this.#glError) return this._message || this.#glError;
+    if (this._message || this.#glError || this.#drawsWithHooks) {
+      return this._message || this.#glError;
+    }
     // Elements that render their message from their own state: the text the reader sees.
     const shown = this.renderRoot?.querySelector?.('[part~="message"]');
     return shown?.textContent?.trim() ?? '';
