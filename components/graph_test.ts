@@ -196,6 +196,16 @@ test('graph: resize refits, disconnect destroys regl', async () => {
   const [x, y] = el.screenOf('conv2')!;
   assert(x > 200, `refit to new width: ${x}`);
   assert(near(pixel(el, x, y), mod!.opColor('Conv')));
+  // The HTML labels follow the refit view: every label sits on a node's box.
+  const labels = [...el.shadowRoot!.querySelectorAll<HTMLElement>('.label')];
+  const centers = el.visibleNodes.map((n) => el.screenOf(n.name)!);
+  for (const label of labels) {
+    const lx = parseFloat(label.style.left), ly = parseFloat(label.style.top);
+    assert(
+      centers.some(([cx, cy]) => Math.abs(cx - lx) < 1 && Math.abs(cy - ly) < 1),
+      `label '${label.textContent!.trim()}' at ${lx},${ly} is on a node`,
+    );
+  }
   const regl = el.regl!;
   let destroyed = false;
   const original = regl.destroy;

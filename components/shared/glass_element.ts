@@ -316,22 +316,25 @@ export class GlassElement extends LitElement {
     }
   }
 
-  #measure(canvas: HTMLCanvasElement): boolean {
-    const changed = fitCanvas(canvas);
-    this.width = canvas.clientWidth;
-    this.height = canvas.clientHeight;
-    return changed;
+  // Fits the canvas to its CSS size. A change of size, whoever notices it first (the
+  // ResizeObserver, or a draw in an animation frame, which runs before the observer in the same
+  // frame), reaches `resized()` and re-renders the HTML layered over the canvas.
+  #measure(canvas: HTMLCanvasElement): void {
+    fitCanvas(canvas);
+    const w = canvas.clientWidth;
+    const h = canvas.clientHeight;
+    if (w === this.width && h === this.height) return;
+    const first = this.width === 0 && this.height === 0;
+    this.width = w;
+    this.height = h;
+    if (first) return;
+    this.resized();
+    this.requestUpdate();
   }
 
   #resized(): void {
     const canvas = this.canvas;
-    if (!canvas) return;
-    const w = canvas.clientWidth;
-    const h = canvas.clientHeight;
-    if (w === this.width && h === this.height) return;
-    this.#measure(canvas);
-    this.resized();
-    this.requestUpdate();
+    if (canvas) this.#measure(canvas);
   }
 
   #release(): void {

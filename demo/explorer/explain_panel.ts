@@ -405,11 +405,15 @@ export function mountExplain(
     for (const c of cards) c.update();
   });
   const note = el('p', { class: 'muted', role: 'status' });
-  host.replaceChildren(
-    el('div', { class: 'row' }, addSelect, addButton, el('label', {}, curvesBox, ' curves')),
-    note,
-    grid,
+  // Appended: the host keeps what it holds (the page's heading).
+  const controls = el(
+    'div',
+    { class: 'row' },
+    addSelect,
+    addButton,
+    el('label', {}, curvesBox, ' curves'),
   );
+  host.append(controls, note, grid);
 
   const remember = (key: string, r: MapResult) => {
     cache.delete(key);
@@ -992,7 +996,9 @@ export function mountExplain(
       session.removeEventListener('model', onModel);
       session.removeEventListener('labels', onLabels);
       session.queue.removeEventListener('change', onQueue);
-      host.replaceChildren();
+      controls.remove();
+      note.remove();
+      grid.remove();
     },
   };
 }

@@ -47,8 +47,13 @@ export interface InputsOptions {
   modelsBase?: string;
   /** Where settings are remembered (default `localStorage`; null: nowhere). */
   storage?: Storage | null;
-  /** Debounce of strokes and keystrokes in ms (default 80 for the pad, 150 for text). */
+  /** Debounce of keystrokes in ms (default 150). */
   debounceMs?: number;
+  /**
+   * While a stroke is drawn, the pad reports at most once per this many ms, and once when the
+   * stroke ends (default 40: 25 updates a second, above the 20 a drawing needs to feel live).
+   */
+  strokeIntervalMs?: number;
 }
 
 /** The mounted input panel (its parts, for tests and the shell). */
@@ -152,12 +157,14 @@ export function mountInputs(
 
   const body = el('div', { class: 'body' });
   const summary = el('p', { class: 'summary', role: 'status' });
-  host.replaceChildren(
+  // Appended: the host keeps what it holds (the page's heading).
+  const parts = [
     body,
     el('div', { class: 'row' }, el('label', {}, 'Labels ', labelsInput), labelsStatus),
     labelsError,
     summary,
-  );
+  ];
+  host.append(...parts);
 
   const onInput = () => {
     summary.textContent = session.input ? `Input: ${session.input.summary}` : '';
@@ -242,7 +249,7 @@ export function mountInputs(
       image = mountImageInput(editorHost, (img, what) => {
         source = { image: img, what };
         apply();
-      }, { debounceMs: options.debounceMs ?? 80 });
+      }, { intervalMs: options.strokeIntervalMs ?? 40 });
       const cur = () => settings as ImageSettings;
       const update = (patch: Partial<ImageSettings>) => {
         settings = { ...cur(), ...patch };
@@ -496,7 +503,7 @@ export function mountInputs(
       session.removeEventListener('model', onModel);
       session.removeEventListener('input', onInput);
       session.removeEventListener('labels', describeLabels);
-      host.replaceChildren();
+      for (const p of parts) p.remove();
     },
   };
 }

@@ -375,6 +375,8 @@ const CSS = `
 .glass-open .examples { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
 .glass-open .error { color: #b00020; margin: 0; }
 .glass-open .privacy { margin: 0; opacity: 0.8; }
+.glass-open .status { margin: 0; }
+.glass-open .status:empty { display: none; }
 .glass-open .progress { display: flex; gap: 8px; align-items: center; }
 .glass-open [hidden] { display: none !important; }
 .glass-drop { position: fixed; inset: 0; z-index: 1000; display: grid; place-items: center;
@@ -413,7 +415,8 @@ export function mountOpen(
   file.setAttribute('aria-label', 'Open an ONNX file');
   const url = el('input', { type: 'url', placeholder: 'https://example.org/model.onnx' });
   url.setAttribute('aria-label', 'Address of an ONNX model');
-  const form = el('form', {}, url, el('button', { type: 'submit' }, 'Open URL'));
+  // No browser validation: a relative address (`/models/x.onnx`) is valid here, not to type=url.
+  const form = el('form', { noValidate: true }, url, el('button', { type: 'submit' }, 'Open URL'));
   const exampleButtons = examples.map((m) => {
     const b = el('button', { type: 'button', title: m.data }, m.title);
     b.dataset.example = m.id;
@@ -549,7 +552,8 @@ export function mountOpen(
     void open(new URL(address, location.href).href);
   });
 
-  // Drag-and-drop anywhere: the overlay shows while something droppable is over the page.
+  // Drag-and-drop anywhere: the overlay shows while something droppable is over the page, except
+  // over a drop zone of its own (the image and dataset areas prevent the default: theirs).
   let depth = 0;
   const droppable = (e: DragEvent) =>
     !!e.dataTransfer &&
@@ -562,6 +566,11 @@ export function mountOpen(
   };
   const onOver = (e: Event) => {
     if (!droppable(e as DragEvent)) return;
+    // A drop zone inside the page (the image area, the dataset area) took it: not a model.
+    if (e.defaultPrevented) {
+      overlay.hidden = true;
+      return;
+    }
     e.preventDefault();
     (e as DragEvent).dataTransfer!.dropEffect = 'copy';
     overlay.hidden = false;
@@ -575,9 +584,10 @@ export function mountOpen(
   const onDrop = (e: Event) => {
     const dt = (e as DragEvent).dataTransfer;
     if (!dt) return;
-    e.preventDefault();
     depth = 0;
     overlay.hidden = true;
+    if (e.defaultPrevented) return; // an inner drop zone took it (see onOver)
+    e.preventDefault();
     const f = dt.files[0];
     if (f) {
       void open(f);

@@ -136,6 +136,12 @@ const CSS = `
 .glass-overview table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 .glass-overview th, .glass-overview td { text-align: left; padding: 1px 10px 1px 0; }
 .glass-overview td.n { text-align: right; }
+.glass-overview > table { justify-self: start; min-width: 20rem; }
+.glass-overview p, .glass-overview ul { margin: 0; }
+.glass-overview dl.size { display: flex; flex-wrap: wrap; gap: 2px 24px; margin: 0; }
+.glass-overview dl.size div { display: flex; gap: 6px; }
+.glass-overview dl.size dt { opacity: 0.7; }
+.glass-overview dl.size dd { margin: 0; font-variant-numeric: tabular-nums; }
 .glass-overview .problems li { color: #b00020; }
 .glass-overview .finding-exploding, .glass-overview .finding-non-finite { color: #b00020; }
 .glass-overview .finding-dead { color: #8a5a00; }

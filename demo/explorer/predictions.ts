@@ -72,7 +72,8 @@ export function mountPredictions(
   status.setAttribute('role', 'status');
   const list = document.createElement('ol');
   list.className = 'top';
-  host.replaceChildren(status, list);
+  // Appended: the host keeps what it holds (the page's heading).
+  host.append(status, list);
   let shown: ShownPredictions | null = null;
   let raw: { version: number; values: Float32Array } | null = null;
   let settled: Promise<void> = Promise.resolve();
@@ -184,7 +185,8 @@ export function mountPredictions(
       session.removeEventListener('input', predict);
       session.removeEventListener('model', onModel);
       session.removeEventListener('labels', draw);
-      host.replaceChildren();
+      status.remove();
+      list.remove();
     },
   };
 }

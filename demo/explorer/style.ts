@@ -25,6 +25,18 @@ body { margin: 0; line-height: 1.45; }
 .gx-grid { display: grid; gap: 0.9rem; grid-template-columns: minmax(0, 3fr) minmax(18rem, 2fr); }
 .gx-grid2 { display: grid; gap: 0.9rem; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
 @media (max-width: 60rem) { .gx-grid, .gx-grid2 { grid-template-columns: minmax(0, 1fr); } }
+/* The graph keeps its height (and, on a tall enough screen, its place) beside a long node panel. */
+.gx-grid > #gx-graph { align-self: start; }
+@media (min-width: 60rem) and (min-height: 48rem) {
+  .gx-grid > #gx-graph { position: sticky; top: 0.5rem; } }
+.explorer-inputs .settings, .explorer-explain .options { display: flex; flex-wrap: wrap;
+  gap: 0.35rem 0.9rem; align-items: center; }
+.explorer-inputs .settings .error { flex-basis: 100%; margin: 0; }
+.explorer-inputs .settings input[type=number], .explorer-explain .options input { width: 5em; }
+.explorer-inputs .settings input[type=text] { width: 8em; }
+.explorer-explain .options input[type=checkbox] { width: auto; }
+.explorer-inputs .row { display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; align-items: center; }
+.explorer-inputs textarea { width: 100%; box-sizing: border-box; min-height: 7em; }
 .gx-app table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 .gx-app td, .gx-app th { padding: 0.15rem 0.7rem 0.15rem 0; border-bottom: 1px solid var(--gx-line);
   text-align: left; vertical-align: top; }
