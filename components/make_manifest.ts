@@ -230,7 +230,9 @@ export function manifest(): unknown {
 }
 
 if (import.meta.main) {
-  const text = JSON.stringify(manifest(), null, 2) + '\n';
+  // Compact: the file ships in the npm package, whose size budget is 2 MB (tools read it, people
+  // read components/README.md).
+  const text = JSON.stringify(manifest()) + '\n';
   const out = new URL('../custom-elements.json', import.meta.url);
   if (Deno.args.includes('--check')) {
     let current = '';
