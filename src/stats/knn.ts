@@ -28,6 +28,12 @@ export interface KnnOptions {
    * Query rows [Q, D]. Default the points themselves, each excluded from its own list.
    */
   queries?: Tensor;
+  /**
+   * Cancels between passes (each scans a few hundred points for every query): with a signal the
+   * passes are waited for one by one, so an abort lands within one pass; the promise rejects with
+   * the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@linkcode knn} returns: row q holds query q's neighbours, nearest first. */
@@ -84,6 +90,7 @@ function checkMatrix(t: Tensor, name: string): void {
  * ```
  * @throws {ShapeError} unless points (and queries) are 2-D f32 with the same number of columns.
  * @throws {ArgumentError} unless 1 ≤ k ≤ 64 and k < N, or for an unknown metric.
+ * @throws the signal's reason when `signal` aborts.
  */
 export async function knn(
   engine: Engine,
@@ -152,27 +159,33 @@ export async function knn(
     p = normalized(points, n);
     qb = queries ? normalized(queries, q) : p;
   }
-  for (let start = 0; start < n; start += pointsPerPass) {
-    const end = Math.min(n, start + pointsPerPass);
-    const flags = (start === 0 ? 1 : 0) | (end === n ? 2 : 0);
-    engine.dispatch({
-      code: knnSource,
-      label: 'stats/knn.wgsl',
-      constants: { WG: WORKGROUP_SIZE, MODE: 0, METRIC: METRICS[metric] },
-      bindings: [
-        qb,
-        p,
-        outVal,
-        outIdx,
-        engine.constants(
-          'knn.params',
-          new Uint32Array([q, n, d, k, queries ? 0 : 1, start, end, flags]),
-        ),
-      ],
-      workgroups: Math.ceil(q / WORKGROUP_SIZE),
-    });
-  }
+  const signal = options.signal;
   try {
+    for (let start = 0; start < n; start += pointsPerPass) {
+      if (signal) {
+        // Bound the queued work so that an abort lands within one pass.
+        if (start > 0) await engine.sync();
+        signal.throwIfAborted();
+      }
+      const end = Math.min(n, start + pointsPerPass);
+      const flags = (start === 0 ? 1 : 0) | (end === n ? 2 : 0);
+      engine.dispatch({
+        code: knnSource,
+        label: 'stats/knn.wgsl',
+        constants: { WG: WORKGROUP_SIZE, MODE: 0, METRIC: METRICS[metric] },
+        bindings: [
+          qb,
+          p,
+          outVal,
+          outIdx,
+          engine.constants(
+            'knn.params',
+            new Uint32Array([q, n, d, k, queries ? 0 : 1, start, end, flags]),
+          ),
+        ],
+        workgroups: Math.ceil(q / WORKGROUP_SIZE),
+      });
+    }
     const distances = new Float32Array(await engine.read(outVal, q * k * 4));
     const indices = new Int32Array(await engine.read(outIdx, q * k * 4));
     return { indices, distances };

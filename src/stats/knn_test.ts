@@ -332,3 +332,30 @@ testGpu(
   },
   { timeout: 600_000 },
 );
+
+testGpu(
+  'knn: with a signal the passes are awaited one by one, same lists; an abort lands between passes',
+  getEngine,
+  async (engine) => {
+    // 1,000 dimensions: 128 points per pass, so 300 points take 3 passes.
+    const n = 300, d = 1000;
+    const data = uniform(n * d, 31);
+    using points = tensor(engine, data, [n, d]);
+    const plain = await knn(engine, points, { k: 5 });
+    const signal = new AbortController().signal;
+    const waited = await knn(engine, points, { k: 5, signal });
+    assertArrayEquals(waited.indices, plain.indices);
+    assertArrayEquals(waited.distances, plain.distances);
+    // Aborted while the first pass runs: the promise rejects with the reason before the second.
+    const controller = new AbortController();
+    const pending = knn(engine, points, { k: 5, signal: controller.signal });
+    controller.abort(new Error('stop'));
+    let reason: unknown = null;
+    try {
+      await pending;
+    } catch (e) {
+      reason = e;
+    }
+    assertEquals((reason as Error)?.message, 'stop');
+  },
+);

@@ -394,7 +394,7 @@ export async function tsne(
     p = tsneExactAffinities(await x.readFloat32(), d, { perplexity, metric });
   } else {
     const k = Math.min(Math.ceil(3 * perplexity), TSNE_MAX_K, n - 1);
-    const nn = await knn(engine, x, { k, metric });
+    const nn = await knn(engine, x, { k, metric, signal });
     p = tsneAffinities(nn.indices, nn.distances, n, k, { perplexity, metric });
   }
   signal?.throwIfAborted();

@@ -339,7 +339,7 @@ export async function umap(
 
   // 1. The fuzzy graph.
   const k = neighbors - 1;
-  const nn = await knn(engine, x, { k, metric });
+  const nn = await knn(engine, x, { k, metric, signal });
   signal?.throwIfAborted();
   const graph = fuzzyGraph(nn.indices, nn.distances, n, k);
   let wMax = 0;
