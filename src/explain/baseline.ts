@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ArgumentError, ShapeError } from '../gpu/errors.ts';
+import { ArgumentError, LimitExceededError, ShapeError } from '../gpu/errors.ts';
 import { sizeOf } from '../tensor.ts';
 
 /** A baseline: a named kind or the values of one example (the site's shape without batch). */
@@ -97,11 +97,69 @@ export function gaussianBlur(
 }
 
 /**
+ * Checks a baseline for examples of `rowShape` (batch axis of 1) before any work: its kind, a
+ * user baseline's length, and a blur's σ — a finite number > 0 and at most the longest blurred
+ * side (past it the blur is flat, and its kernel, 6σ wide, would make the host work grow
+ * without bound).
+ *
+ * @throws {ArgumentError} for an unknown kind, a blur of a row without spatial axes or a bad σ;
+ *   {@linkcode ShapeError} for a user baseline of another size; {@linkcode LimitExceededError}
+ *   for a σ over the longest side.
+ */
+export function checkBaseline(
+  baseline: Baseline,
+  rowShape: readonly number[],
+  options: BaselineOptions = {},
+): void {
+  const n = sizeOf(rowShape);
+  if (typeof baseline !== 'string') {
+    if (!ArrayBuffer.isView(baseline) && !Array.isArray(baseline)) {
+      throw new ArgumentError(
+        `Cannot use the baseline: it must be zeros, blur, uniform or an array of values, got ` +
+          `${baseline === null ? 'null' : typeof baseline}`,
+      );
+    }
+    if (baseline.length !== n) {
+      throw new ShapeError(
+        `Cannot use the baseline: it has ${baseline.length} values, one example has ${n} ` +
+          `([${rowShape.slice(1)}])`,
+      );
+    }
+    return;
+  }
+  if (baseline === 'blur') {
+    if (rowShape.length < 3) {
+      throw new ArgumentError(
+        `Cannot use the blur baseline: an example of shape [${rowShape.slice(1)}] has no ` +
+          'spatial axes to blur along (it needs [N, C, ...spatial]); use zeros, uniform or ' +
+          'an array of values',
+      );
+    }
+    const sigma = options.blurSigma;
+    if (sigma === undefined) return;
+    if (typeof sigma !== 'number' || !(sigma > 0) || !Number.isFinite(sigma)) {
+      throw new ArgumentError(`Cannot blur: blurSigma must be a finite number > 0, got ${sigma}`);
+    }
+    const side = Math.max(...rowShape.slice(-2));
+    if (sigma > side) {
+      throw new LimitExceededError(
+        `Cannot blur: blurSigma ${sigma} exceeds the limit of ${side} (the longest blurred side)`,
+      );
+    }
+    return;
+  }
+  if (baseline !== 'zeros' && baseline !== 'uniform') {
+    throw new ArgumentError(
+      `Cannot use baseline '${baseline}': use zeros, blur, uniform or an array of values`,
+    );
+  }
+}
+
+/**
  * The baseline values for one example `x` (host values of the site, `rowShape` with the batch
  * axis of 1).
  *
- * @throws {ArgumentError} for an unknown kind; {@linkcode ShapeError} for a user baseline of
- *   another size.
+ * @throws as {@linkcode checkBaseline}.
  */
 export function baselineFor(
   baseline: Baseline,
@@ -109,16 +167,9 @@ export function baselineFor(
   rowShape: readonly number[],
   options: BaselineOptions = {},
 ): Float32Array {
+  checkBaseline(baseline, rowShape, options);
   const n = sizeOf(rowShape);
-  if (typeof baseline !== 'string') {
-    if (baseline.length !== n) {
-      throw new ShapeError(
-        `Cannot use the baseline: it has ${baseline.length} values, one example has ${n} ` +
-          `([${rowShape.slice(1)}])`,
-      );
-    }
-    return Float32Array.from(baseline);
-  }
+  if (typeof baseline !== 'string') return Float32Array.from(baseline);
   switch (baseline) {
     case 'zeros':
       return new Float32Array(n);
@@ -133,21 +184,11 @@ export function baselineFor(
       return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
     }
     case 'blur': {
-      if (rowShape.length < 3) {
-        throw new ArgumentError(
-          `Cannot use the blur baseline: an example of shape [${rowShape.slice(1)}] has no ` +
-            'spatial axes to blur along (it needs [N, C, ...spatial]); use zeros, uniform or ' +
-            'an array of values',
-        );
-      }
-      const side = Math.min(...(rowShape.length >= 3 ? rowShape.slice(-2) : rowShape.slice(-1)));
+      const side = Math.min(...rowShape.slice(-2));
       const sigma = options.blurSigma ?? Math.max(1, side / 8);
-      if (!(sigma > 0)) throw new ArgumentError(`Cannot blur: sigma must be > 0, got ${sigma}`);
       return gaussianBlur(x, rowShape, sigma);
     }
     default:
-      throw new ArgumentError(
-        `Cannot use baseline '${baseline}': use zeros, blur, uniform or an array of values`,
-      );
+      return new Float32Array(n);
   }
 }

@@ -18,12 +18,12 @@ import { sizeOf, type Tensor } from '../tensor.ts';
 import type { Baseline } from './baseline.ts';
 import { type CamInterpolation, type CamMethod, gradCam } from './grad_cam.ts';
 import { gradientAttribution, type GradientMethod } from './gradient.ts';
-import { integratedGradients } from './integrated_gradients.ts';
+import { checkIntegratedGradientsOptions, integratedGradients } from './integrated_gradients.ts';
 import { occlusion, type OcclusionBorder, planOcclusion } from './occlusion.ts';
 import { progressTracker } from './progress.ts';
-import { type IntegrationRule, quadrature, type TrapezoidWeights } from './quadrature.ts';
-import type { LrpRule } from './rules.ts';
-import { type NoiseMethod, smoothGrad } from './smoothgrad.ts';
+import type { IntegrationRule, TrapezoidWeights } from './quadrature.ts';
+import { type LrpRule, lrpRules } from './rules.ts';
+import { checkSmoothGradOptions, type NoiseMethod, smoothGrad } from './smoothgrad.ts';
 import { resolveSubject, type Subject, subjectPlan } from './subject.ts';
 
 /** An attribution method, by its CLI name. */
@@ -195,6 +195,74 @@ function resolveTargets(
   return list;
 }
 
+/**
+ * Checks every option `method` reads against the subject, before the GPU is touched: a bad
+ * value is an {@linkcode ArgumentError} (or {@linkcode ShapeError}), a count past its bound a
+ * {@linkcode LimitExceededError} naming the option, the value and the limit.
+ */
+function checkOptions(subject: Subject, options: ExplainOptions): void {
+  const fail = (what: string) => {
+    throw new ArgumentError(`Cannot explain with ${options.method}: ${what}`);
+  };
+  const given = options.target;
+  if (given !== undefined) {
+    if (typeof given !== 'number' && !Array.isArray(given)) {
+      fail(`target must be a class index or one per example, got ${JSON.stringify(given)}`);
+    }
+    const list = typeof given === 'number' ? [given] : given as readonly number[];
+    if (typeof given !== 'number' && list.length !== subject.batch) {
+      fail(`${list.length} targets for a batch of ${subject.batch} examples`);
+    }
+    for (const t of list) {
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= subject.classes) {
+        fail(
+          `target ${t} is out of range; output '${subject.outputName}' has ${subject.classes} ` +
+            `classes (0..${subject.classes - 1})`,
+        );
+      }
+    }
+  }
+  if (options.batchSize !== undefined) chunkSize(subject, options.batchSize, 1);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    fail('signal must be an AbortSignal');
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    fail('onProgress must be a function');
+  }
+  switch (options.method) {
+    case 'integrated-gradients':
+      checkIntegratedGradientsOptions(subject, options);
+      break;
+    case 'smoothgrad':
+    case 'smoothgrad-sq':
+    case 'vargrad':
+      checkSmoothGradOptions(options.method, options);
+      break;
+    case 'lrp':
+      lrpRules({ rule: options.lrpRule, epsilon: options.epsilon });
+      break;
+    case 'grad-cam':
+    case 'hires-cam': {
+      const up = options.upsample;
+      if (![undefined, true, false, 'nearest', 'bilinear'].includes(up)) {
+        fail(`upsample must be true, false, 'nearest' or 'bilinear', got ${JSON.stringify(up)}`);
+      }
+      if (options.relu !== undefined && typeof options.relu !== 'boolean') {
+        fail(`relu must be true or false, got ${JSON.stringify(options.relu)}`);
+      }
+      break;
+    }
+    case 'occlusion': {
+      planOcclusion(subject.inputRowShape, options);
+      const fill = options.fill ?? 0;
+      if (typeof fill !== 'number' || !Number.isFinite(fill)) {
+        fail(`fill must be a finite number, got ${JSON.stringify(fill)}`);
+      }
+      break;
+    }
+  }
+}
+
 /** Examples per chunk: what keeps one chunk's activations and gradients within the budget. */
 function chunkSize(subject: Subject, requested: number | undefined, total: number): number {
   if (requested !== undefined) {
@@ -257,10 +325,17 @@ export async function explain(
     );
   }
   const method = options.method;
+  if (input === null || typeof input !== 'object') {
+    throw new ArgumentError(
+      `Cannot explain: input must be { data, shape } or a record of them by input name, got ` +
+        `${input === null ? 'null' : typeof input}`,
+    );
+  }
   const inputs: Record<string, InputData> = 'data' in input && 'shape' in input
     ? { [options.input ?? model.inputs[0].name]: input as InputData }
     : input as Record<string, InputData>;
   const subject = resolveSubject(model, inputs, options);
+  checkOptions(subject, options);
   options.signal?.throwIfAborted();
 
   const forward = run(model, subject.feeds);
@@ -305,7 +380,6 @@ export async function explain(
       const steps = options.steps ?? 50;
       const rule = options.rule ?? 'gausslegendre';
       const trapezoidWeights = options.trapezoidWeights ?? 'exact';
-      quadrature(rule, steps, { trapezoidWeights }); // validates
       const baseline = options.baseline ?? 'zeros';
       Object.assign(resolved, {
         steps,

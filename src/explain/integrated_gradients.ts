@@ -13,9 +13,14 @@ import { accumulate } from '../grad/util.ts';
 import { binary } from '../ops/binary.ts';
 import { concat } from '../ops/concat.ts';
 import { type Tensor, tensor } from '../tensor.ts';
-import { type Baseline, baselineFor } from './baseline.ts';
+import { type Baseline, baselineFor, checkBaseline } from './baseline.ts';
 import type { Progress } from './progress.ts';
-import { type IntegrationRule, quadrature, type TrapezoidWeights } from './quadrature.ts';
+import {
+  checkQuadrature,
+  type IntegrationRule,
+  quadrature,
+  type TrapezoidWeights,
+} from './quadrature.ts';
 import {
   selectTargets,
   siteGradients,
@@ -57,6 +62,36 @@ export interface PathResult {
 }
 
 /**
+ * Checks the options of {@linkcode integratedGradients} for `subject` (before any GPU work).
+ *
+ * @throws {ArgumentError} for a bad rule, step count or baseline (a blur at a token embedding
+ *   included); {@linkcode LimitExceededError} past {@linkcode MAX_STEPS} steps or for a blur σ
+ *   over the image's side.
+ */
+export function checkIntegratedGradientsOptions(
+  subject: Subject,
+  options: IntegratedGradientsOptions,
+): void {
+  checkQuadrature(options.rule ?? 'gausslegendre', options.steps ?? 50, {
+    trapezoidWeights: options.trapezoidWeights,
+  });
+  const baseline = options.baseline ?? 'zeros';
+  if (baseline === 'blur' && subject.embedding) {
+    throw new ArgumentError(
+      `Cannot use the blur baseline at the token embedding '${subject.site}': blurring would mix ` +
+        'neighbouring tokens and embedding dimensions as if they were pixels; use zeros (the ' +
+        "zero embedding) or an array of values (e.g. a padding token's embedding)",
+    );
+  }
+  checkBaseline(baseline, subject.siteRowShape, options);
+  if (options.seed !== undefined && !Number.isFinite(options.seed)) {
+    throw new ArgumentError(
+      `Cannot run integrated gradients: seed must be a finite number, got ${options.seed}`,
+    );
+  }
+}
+
+/**
  * Integrated gradients of each example at its target; per-example `fx`/`fBaseline` come with
  * it (the completeness delta is Σ attribution − (fx − fBaseline)).
  */
@@ -68,17 +103,11 @@ export async function integratedGradients(
   progress: Progress,
 ): Promise<PathResult> {
   const engine = subject.model.engine;
+  checkIntegratedGradientsOptions(subject, options);
   const { alphas, weights } = quadrature(options.rule ?? 'gausslegendre', options.steps ?? 50, {
     trapezoidWeights: options.trapezoidWeights,
   });
   const steps = alphas.length;
-  if (options.baseline === 'blur' && subject.embedding) {
-    throw new ArgumentError(
-      `Cannot use the blur baseline at the token embedding '${subject.site}': blurring would mix ` +
-        'neighbouring tokens and embedding dimensions as if they were pixels; use zeros (the ' +
-        "zero embedding) or an array of values (e.g. a padding token's embedding)",
-    );
-  }
   const rows: Tensor[] = [];
   const ends: Tensor[] = [];
   try {

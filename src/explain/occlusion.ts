@@ -17,7 +17,7 @@
  * @module
  */
 
-import { ArgumentError } from '../gpu/errors.ts';
+import { ArgumentError, LimitExceededError } from '../gpu/errors.ts';
 import { accumulate } from '../grad/util.ts';
 import { run } from '../onnx/model.ts';
 import { binary } from '../ops/binary.ts';
@@ -25,6 +25,7 @@ import { concat } from '../ops/concat.ts';
 import { expand } from '../ops/expand.ts';
 import { matmul } from '../ops/matmul.ts';
 import { sizeOf, type Tensor, tensor } from '../tensor.ts';
+import { MAX_WINDOWS } from './limits.ts';
 import type { Progress } from './progress.ts';
 import {
   rowOf,
@@ -77,7 +78,7 @@ function perAxis(
   what: string,
 ): number[] | undefined {
   if (v === undefined) return undefined;
-  const list = typeof v === 'number' ? new Array(n).fill(v) : [...v];
+  const list = typeof v === 'number' ? new Array(n).fill(v) : Array.isArray(v) ? [...v] : [];
   if (list.length !== n || list.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ArgumentError(
       `Cannot run occlusion: ${what} must be a positive integer or ${n} of them, got ${
@@ -92,7 +93,8 @@ function perAxis(
  * Resolves windows over a row shape ([1, C, ...spatial] or [1, F] / [1, T]).
  *
  * @throws {ArgumentError} for a row without features, windows larger than their axis, bad
- *   strides or an unknown border mode.
+ *   strides or an unknown border mode; {@linkcode LimitExceededError} for more than
+ *   {@linkcode MAX_WINDOWS} windows.
  */
 export function planOcclusion(
   rowShape: readonly number[],
@@ -122,26 +124,40 @@ export function planOcclusion(
       );
     }
   });
-  const perAxisStarts = dims.map((d, i) => {
+  const perAxisCounts = dims.map((d, i) =>
     // Captum's shift count: ⌈(d − w) / s⌉ + 1 windows, the last clipped at the border.
-    const count = border === 'clip'
+    border === 'clip'
       ? Math.ceil((d - window[i]) / stride[i]) + 1
-      : Math.floor((d - window[i]) / stride[i]) + 1;
-    return Array.from({ length: count }, (_, k) => k * stride[i]);
-  });
+      : Math.floor((d - window[i]) / stride[i]) + 1
+  );
+  const total = perAxisCounts.reduce((a, b) => a * b, 1);
+  if (total > MAX_WINDOWS) {
+    throw new LimitExceededError(
+      `Cannot run occlusion: window [${window}] and stride [${stride}] over [${dims}] make ` +
+        `${total} windows per example, over the limit of ${MAX_WINDOWS}; use a larger stride`,
+    );
+  }
+  const perAxisStarts = perAxisCounts.map((count, i) =>
+    Array.from({ length: count }, (_, k) => k * stride[i])
+  );
   let starts: number[][] = [[]];
   for (const list of perAxisStarts) starts = starts.flatMap((p) => list.map((s) => [...p, s]));
-  const geometry = {
-    axes,
-    dims,
-    window,
-    stride,
-    border,
-    starts,
-    counts: new Float64Array(sizeOf(dims)),
-  };
-  for (const s of starts) forEachCovered(geometry, s, (o) => geometry.counts[o]++);
-  return geometry;
+  // The windows are a product of per-axis starts, so a position's cover count is the product of
+  // its per-axis counts: O(positions), not O(windows × window size).
+  const axisCover = dims.map((d, i) => {
+    const c = new Float64Array(d);
+    for (const s of perAxisStarts[i]) {
+      for (let k = s; k < Math.min(d, s + window[i]); k++) c[k]++;
+    }
+    return c;
+  });
+  const counts = new Float64Array(sizeOf(dims)).fill(1);
+  let inner = counts.length;
+  axisCover.forEach((c, i) => {
+    inner /= dims[i];
+    for (let o = 0; o < counts.length; o++) counts[o] *= c[Math.floor(o / inner) % dims[i]];
+  });
+  return { axes, dims, window, stride, border, starts, counts };
 }
 
 /**

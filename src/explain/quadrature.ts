@@ -11,6 +11,7 @@
  */
 
 import { ArgumentError } from '../gpu/errors.ts';
+import { checkCount, describe, MAX_STEPS } from './limits.ts';
 
 /** An integration rule's name. */
 export type IntegrationRule =
@@ -53,33 +54,49 @@ export interface Quadrature {
 }
 
 /**
- * Gauss–Legendre nodes and weights on [−1, 1] (Newton's method on Pₙ from the Chebyshev
- * guesses; accurate to a few ulp for n up to thousands).
+ * Gauss–Legendre nodes and weights on [−1, 1]: Newton's method on Pₙ from Tricomi's asymptotic
+ * guess (Lether 1978), which is already within a few ulp for large n, so each root takes one or
+ * two O(n) evaluations of the three-term recurrence — O(n²) in all, about 0.1 s for n = 10,000.
+ * Accurate to a few ulp.
  */
 export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float64Array } {
   const nodes = new Float64Array(n);
   const weights = new Float64Array(n);
+  if (n === 1) {
+    weights[0] = 2;
+    return { nodes, weights };
+  }
+  // Coefficients of P_k = a_k x P_{k−1} − b_k P_{k−2}, multiplied instead of divided.
+  const a = new Float64Array(n + 1);
+  const b = new Float64Array(n + 1);
+  for (let k = 2; k <= n; k++) {
+    a[k] = (2 * k - 1) / k;
+    b[k] = (k - 1) / k;
+  }
   for (let i = 0; i < Math.ceil(n / 2); i++) {
-    let x = Math.cos(Math.PI * (i + 0.75) / (n + 0.5));
+    const theta = Math.PI * (i + 0.75) / (n + 0.5);
+    const s = Math.sin(theta);
+    let x = (1 - (n - 1) / (8 * n ** 3) - (39 - 28 / (s * s)) / (384 * n ** 4)) * Math.cos(theta);
     let dp = 0;
     for (let iter = 0; iter < 100; iter++) {
       // P_n(x) and P_n'(x) by the three-term recurrence.
       let p0 = 1;
       let p1 = x;
       for (let k = 2; k <= n; k++) {
-        const p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+        const p2 = a[k] * x * p1 - b[k] * p0;
         p0 = p1;
         p1 = p2;
       }
-      const pn = n === 1 ? x : p1;
-      const pm = n === 1 ? 1 : p0;
-      dp = n * (x * pn - pm) / (x * x - 1);
-      const dx = pn / dp;
+      dp = n * (x * p1 - p0) / (x * x - 1);
+      const dx = p1 / dp;
+      // P_n' at the updated x, to first order, by Legendre's equation for P_n'' (the weight
+      // is sensitive to it near ±1).
+      const ddp = (2 * x * dp - n * (n + 1) * p1) / (1 - x * x);
       x -= dx;
-      if (Math.abs(dx) < 1e-16) break;
+      dp -= ddp * dx;
+      if (Math.abs(dx) <= 2e-16) break;
     }
-    if (n === 1) dp = 1;
-    const w = n === 1 ? 2 : 2 / ((1 - x * x) * dp * dp);
+    const w = 2 / ((1 - x * x) * dp * dp);
     nodes[i] = -x;
     nodes[n - 1 - i] = x;
     weights[i] = w;
@@ -87,6 +104,37 @@ export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float6
   }
   if (n % 2 === 1) nodes[(n - 1) / 2] = 0;
   return { nodes, weights };
+}
+
+/**
+ * Validates a rule, a step count and options without computing the points.
+ *
+ * @throws {ArgumentError} for an unknown rule or weights, or a step count that is not an integer
+ *   or is below the rule's minimum; {@linkcode LimitExceededError} past {@linkcode MAX_STEPS}.
+ */
+export function checkQuadrature(
+  rule: IntegrationRule,
+  steps: number,
+  options: QuadratureOptions = {},
+): void {
+  const trapezoid = options.trapezoidWeights ?? 'exact';
+  if (trapezoid !== 'exact' && trapezoid !== 'captum') {
+    throw new ArgumentError(
+      `Cannot integrate: trapezoidWeights must be 'exact' or 'captum', got ${describe(trapezoid)}`,
+    );
+  }
+  if (!INTEGRATION_RULES.includes(rule)) {
+    throw new ArgumentError(
+      `Cannot integrate: unknown rule ${describe(rule)} (rules: ${INTEGRATION_RULES.join(', ')})`,
+    );
+  }
+  checkCount(
+    `integrate with ${rule}`,
+    'steps',
+    steps,
+    rule === 'riemann_trapezoid' ? 2 : 1,
+    MAX_STEPS,
+  );
 }
 
 /**
@@ -101,30 +149,15 @@ export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float6
  * // alphas 0, 1/3, 2/3, 1; weights 0.125, 0.25, 0.25, 0.125 (Captum's; sum 0.75)
  * ```
  * @throws {ArgumentError} for an unknown rule or weights, or a step count below the rule's
- *   minimum.
+ *   minimum; {@linkcode LimitExceededError} past {@linkcode MAX_STEPS}.
  */
 export function quadrature(
   rule: IntegrationRule,
   steps: number,
   options: QuadratureOptions = {},
 ): Quadrature {
+  checkQuadrature(rule, steps, options);
   const trapezoid = options.trapezoidWeights ?? 'exact';
-  if (trapezoid !== 'exact' && trapezoid !== 'captum') {
-    throw new ArgumentError(
-      `Cannot integrate: trapezoidWeights must be 'exact' or 'captum', got '${trapezoid}'`,
-    );
-  }
-  if (!INTEGRATION_RULES.includes(rule)) {
-    throw new ArgumentError(
-      `Cannot integrate: unknown rule '${rule}' (rules: ${INTEGRATION_RULES.join(', ')})`,
-    );
-  }
-  const min = rule === 'riemann_trapezoid' ? 2 : 1;
-  if (!Number.isInteger(steps) || steps < min || steps > 1_000_000) {
-    throw new ArgumentError(
-      `Cannot integrate with ${rule}: steps must be an integer from ${min} to 1000000, got ${steps}`,
-    );
-  }
   const alphas = new Float64Array(steps);
   const weights = new Float64Array(steps);
   if (rule === 'gausslegendre') {

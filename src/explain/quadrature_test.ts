@@ -1,6 +1,7 @@
 import { assert, assertClose, assertThrows } from '../../test/assert.ts';
 import { test } from '../../test/harness.ts';
-import { ArgumentError } from '../gpu/errors.ts';
+import { ArgumentError, LimitExceededError } from '../gpu/errors.ts';
+import { MAX_STEPS } from './limits.ts';
 import { gaussLegendre, INTEGRATION_RULES, quadrature } from './quadrature.ts';
 
 test('quadrature: every rule has weights summing to 1 and points in [0, 1]', () => {
@@ -72,4 +73,44 @@ test('quadrature rejects unknown rules and too few steps', () => {
   assertThrows(() => quadrature('riemann_trapezoid', 1), ArgumentError, 'steps');
   assertThrows(() => quadrature('gausslegendre', 0), ArgumentError, 'steps');
   assertThrows(() => quadrature('gausslegendre', 2.5), ArgumentError, 'steps');
+});
+
+test('Gauss–Legendre: large n against 40-digit references (mpmath)', () => {
+  // [n, i, node, weight]: Newton in 40-digit arithmetic (mpmath 1.3, mp.dps = 40).
+  const cases: [number, number, number, number][] = [
+    [64, 0, -0.99930504173577213946, 0.0017832807216964329473],
+    [64, 5, -0.96100879965205371892, 0.013463047896718642598],
+    [100, 0, -0.99971372677344123368, 0.00073463449050567173041],
+    [1000, 0, -0.99999711129807551057, 7.4133384164320715175e-6],
+    [1000, 1, -0.99998477963291741832, 0.000017256769773739230118],
+    [1000, 2, -0.99996259414836015327, 0.000027114606565205856986],
+    [1000, 10, -0.99943022112360811401, 0.00010597210009901709716],
+    [1000, 100, -0.9503748765069748906, 0.0009768819084270615021],
+    [1000, 500, 0.001570010480083193829, 0.003140018380182867787],
+  ];
+  for (const [n, i, node, weight] of cases) {
+    const { nodes, weights } = gaussLegendre(n);
+    assertClose([nodes[i], nodes[n - 1 - i]], [node, -node], { atol: 4e-16 }, `n=${n} node ${i}`);
+    // A node's ulp error is amplified by 1/(1 − x²) in its weight: ~2·10⁵ at n = 1000's first.
+    assertClose([weights[i]], [weight], { rtol: 1e-10 }, `n=${n} weight ${i}`);
+  }
+});
+
+test('quadrature: steps up to MAX_STEPS; more is a LimitExceededError naming the limit', () => {
+  const { alphas, weights } = quadrature('gausslegendre', MAX_STEPS);
+  const total = weights.reduce((a, b) => a + b, 0);
+  assert(Math.abs(total - 1) < 1e-12, `weights sum to ${total}`);
+  for (let i = 1; i < MAX_STEPS; i++) assert(alphas[i] > alphas[i - 1], `nodes ascend at ${i}`);
+  let second = 0;
+  alphas.forEach((a, i) => (second += weights[i] * a * a));
+  assert(Math.abs(second - 1 / 3) < 1e-12, `∫x² = ${second}`);
+  for (const rule of INTEGRATION_RULES) {
+    assertThrows(
+      () => quadrature(rule, MAX_STEPS + 1),
+      LimitExceededError,
+      `steps ${MAX_STEPS + 1} exceeds the limit of ${MAX_STEPS}`,
+    );
+  }
+  assertThrows(() => quadrature('gausslegendre', NaN), ArgumentError, 'got NaN');
+  assertThrows(() => quadrature('gausslegendre', 1e6), LimitExceededError, 'steps');
 });

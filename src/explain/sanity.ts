@@ -83,17 +83,39 @@ function randomLike(t: CpuTensor, seed: number): CpuTensor {
 
 /**
  * Cascading randomization for one example (`input` with batch 1) and `options.method`.
- * `layers` limits the cascade to some nodes (default: every layer with parameters).
+ * `layers` limits the cascade to some nodes (default: every layer with parameters). The cascade
+ * stops between layers when `options.signal` aborts.
+ *
+ * @throws {ArgumentError} for a batch other than one example or an unknown layer; what
+ *   {@linkcode explain} throws for the options.
  */
 export async function sanityCheck(
   model: Model,
   input: InputData,
   options: ExplainOptions & { layers?: readonly string[]; seed?: number },
 ): Promise<SanityResult> {
+  if (!input || typeof input !== 'object' || !Array.isArray(input.shape)) {
+    throw new ArgumentError('Cannot run the sanity check: input must be { data, shape }');
+  }
   if (input.shape[0] !== 1) {
-    throw new ArgumentError('Cannot run the sanity check: give one example');
+    throw new ArgumentError(
+      `Cannot run the sanity check: give one example, got a batch of ${input.shape[0]}`,
+    );
   }
   const all = parameterLayers(model);
+  if (options.layers !== undefined) {
+    const known = new Set(all.map((l) => l.node));
+    const unknown = Array.isArray(options.layers)
+      ? options.layers.filter((l) => !known.has(l))
+      : [String(options.layers)];
+    if (unknown.length > 0) {
+      throw new ArgumentError(
+        `Cannot run the sanity check: ${unknown.map((l) => `'${l}'`).join(', ')} ` +
+          `${unknown.length > 1 ? 'are not layers' : 'is not a layer'} with parameters ` +
+          `(layers: ${[...known].join(', ')})`,
+      );
+    }
+  }
   const layers = options.layers ? all.filter((l) => options.layers!.includes(l.node)) : all;
   if (layers.length === 0) {
     throw new ArgumentError('Cannot run the sanity check: no layer with parameters');
@@ -107,6 +129,8 @@ export async function sanityCheck(
   const steps: SanityStep[] = [];
   let seed = options.seed ?? 0;
   for (const layer of layers) {
+    // Each step is a whole explanation: stop between them when asked.
+    options.signal?.throwIfAborted();
     for (const name of layer.parameters) {
       replaced.set(name, randomLike(model.ir.graph.initializers.get(name)!, ++seed));
     }

@@ -13,6 +13,7 @@ import { binary } from '../ops/binary.ts';
 import { concat } from '../ops/concat.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import { normalSampler } from './baseline.ts';
+import { checkCount, describe, MAX_SAMPLES } from './limits.ts';
 import type { Progress } from './progress.ts';
 import { siteGradients, siteValue, type Subject, weightedRowSum } from './subject.ts';
 
@@ -41,6 +42,19 @@ export function smoothGradNoise(
   seed: number,
   b: number,
 ): Float32Array {
+  return noiseSource(x, level, seed, b)(samples);
+}
+
+/**
+ * The noise of {@linkcode smoothGradNoise}, drawn a chunk at a time: each call returns the next
+ * `count` rows of the same sequence, so memory follows the chunk, not the sample count.
+ */
+function noiseSource(
+  x: ArrayLike<number>,
+  level: number,
+  seed: number,
+  b: number,
+): (count: number) => Float32Array {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < x.length; i++) {
@@ -49,9 +63,34 @@ export function smoothGradNoise(
   }
   const sigma = level * (hi - lo);
   const normal = normalSampler(seed * 1000003 + b);
-  const noise = new Float32Array(samples * x.length);
-  for (let i = 0; i < noise.length; i++) noise[i] = sigma * normal();
-  return noise;
+  return (count) => {
+    const noise = new Float32Array(count * x.length);
+    for (let i = 0; i < noise.length; i++) noise[i] = sigma * normal();
+    return noise;
+  };
+}
+
+/**
+ * Checks the options of {@linkcode smoothGrad} (before any GPU work).
+ *
+ * @throws {ArgumentError} for a sample count that is not a positive integer, a noise level that
+ *   is not a finite number ≥ 0 or a seed that is not a finite number;
+ *   {@linkcode LimitExceededError} for more than {@linkcode MAX_SAMPLES} samples.
+ */
+export function checkSmoothGradOptions(method: NoiseMethod, options: SmoothGradOptions): void {
+  checkCount(`run ${method}`, 'samples', options.samples ?? 50, 1, MAX_SAMPLES);
+  const level = options.noise ?? 0.15;
+  if (typeof level !== 'number' || !(level >= 0) || !Number.isFinite(level)) {
+    throw new ArgumentError(
+      `Cannot run ${method}: noise must be a finite number ≥ 0, got ${describe(level)}`,
+    );
+  }
+  const seed = options.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+    throw new ArgumentError(
+      `Cannot run ${method}: seed must be a finite number, got ${describe(seed)}`,
+    );
+  }
 }
 
 /** SmoothGrad-family attributions [batch, ...site row]. */
@@ -64,28 +103,21 @@ export async function smoothGrad(
   progress: Progress,
 ): Promise<Tensor> {
   const engine = subject.model.engine;
+  checkSmoothGradOptions(method, options);
   const samples = options.samples ?? 50;
   const level = options.noise ?? 0.15;
-  if (!Number.isInteger(samples) || samples < 1) {
-    throw new ArgumentError(`Cannot run ${method}: samples must be an integer ≥ 1, got ${samples}`);
-  }
-  if (!(level >= 0) || !Number.isFinite(level)) {
-    throw new ArgumentError(
-      `Cannot run ${method}: noise must be a finite number ≥ 0, got ${level}`,
-    );
-  }
   const rows: Tensor[] = [];
   try {
     for (let b = 0; b < subject.batch; b++) {
       using x = siteValue(subject, b);
-      const allNoise = smoothGradNoise(await x.read(), samples, level, options.seed ?? 0, b);
+      const nextNoise = noiseSource(await x.read(), level, options.seed ?? 0, b);
       const mean = new Array(samples).fill(1 / samples);
       let s1: Tensor | undefined;
       let s2: Tensor | undefined;
       try {
         for (let start = 0; start < samples; start += chunk) {
           const count = Math.min(chunk, samples - start);
-          const noise = allNoise.subarray(start * x.size, (start + count) * x.size);
+          const noise = nextNoise(count);
           using n = tensor(engine, noise, [count, ...x.shape.slice(1)], {
             label: 'smoothgrad.noise',
           });

@@ -22,6 +22,7 @@ import {
   ArgumentError,
   DestroyedError,
   DeviceLostError,
+  GlassboxError,
   GpuOutOfMemoryError,
   GpuValidationError,
   LimitExceededError,
@@ -56,10 +57,51 @@ export interface EngineOptions extends RequestDeviceOptions {
    */
   maxBindingBytes?: number;
   /**
-   * Bytes of released tensor buffers kept for reuse by later kernel outputs (default 256 MiB;
-   * 0 disables pooling).
+   * Most bytes of released tensor buffers kept for reuse by later tensors (default 256 MiB; 0
+   * disables pooling). Past it the least recently released buffers are destroyed.
    */
   poolLimitBytes?: number;
+  /**
+   * Most released tensor buffers kept for reuse (default 1024; 0 disables pooling). Past it the
+   * least recently released buffers are destroyed. Each buffer costs host memory in the WebGPU
+   * implementation however small it is, so this bounds the pool where the byte limit cannot.
+   */
+  poolLimitBuffers?: number;
+}
+
+/** Counts of an engine's tensor buffers, from {@linkcode Engine.poolStats}. */
+export interface PoolStats {
+  /** Released buffers in the pool, waiting for reuse. */
+  free: number;
+  /** Their bytes (sizes of their size classes). */
+  freeBytes: number;
+  /** Tensor buffers in use: created or taken from the pool, not yet released or destroyed. */
+  live: number;
+  /** Their bytes. */
+  liveBytes: number;
+}
+
+/**
+ * Smallest size class of a pooled tensor buffer, in bytes. Smaller requests get a buffer of this
+ * size: a scalar and a 64-element vector share one class.
+ */
+export const POOL_MIN_CLASS_BYTES = 256;
+
+/**
+ * The bytes of the buffer that holds `bytes` (already a multiple of 4) in the pool: at least
+ * {@linkcode POOL_MIN_CLASS_BYTES}, then four classes per power of two (×1.25, ×1.5, ×1.75, ×2),
+ * so a buffer is at most 25% larger than asked for and released buffers match later requests of
+ * similar size. Never past `bindingLimit` when `bytes` fits it (a tensor that could be bound
+ * whole still can), nor past `bufferLimit`.
+ */
+export function poolSizeClass(bytes: number, bindingLimit: number, bufferLimit: number): number {
+  let size = POOL_MIN_CLASS_BYTES;
+  if (bytes > size) {
+    const step = 2 ** Math.floor(Math.log2(bytes)) / 4;
+    size = Math.ceil(bytes / step) * step;
+  }
+  if (bytes <= bindingLimit) size = Math.min(size, bindingLimit);
+  return Math.max(bytes, Math.min(size, Math.floor(bufferLimit / 4) * 4));
 }
 
 /** A byte range of a buffer to bind: `[offset, offset + size)`. */
@@ -124,12 +166,24 @@ export class Engine {
   #scopeErrors: Promise<Error | null>[] = [];
   #uncaptured: Error | null = null;
   #dispatchCount = 0;
-  /** Released tensor buffers by exact byte size, for kernel outputs to reuse. */
+  /** Released tensor buffers by size class, least recently released first, for reuse. */
   #pool = new Map<number, GPUBuffer[]>();
+  /**
+   * Every pooled buffer, least recently released first (the eviction order), with the number of
+   * submissions made before it was released: while that is still {@linkcode #submissions} the
+   * pending encoder may use it, so a queue write (which runs before the encoder) must not reuse
+   * it. -1 when no commands were pending at its release.
+   */
+  #pooled = new Map<GPUBuffer, number>();
   #pooledBytes = 0;
+  #submissions = 0;
   #tensorBuffersCreated = 0;
-  /** Upper bound of the pool; past it released buffers are destroyed. */
+  #liveTensorBuffers = 0;
+  #liveTensorBytes = 0;
+  /** Most bytes the pool keeps; past it the least recently released buffers are destroyed. */
   readonly poolLimitBytes: number;
+  /** Most buffers the pool keeps; past it the least recently released buffers are destroyed. */
+  readonly poolLimitBuffers: number;
 
   /** Wraps a device; prefer {@linkcode createEngine}. */
   constructor(
@@ -166,6 +220,17 @@ export class Engine {
     this.maxBindingBytes = Math.min(binding, bindingLimit);
     this.#ownsDevice = options.ownsDevice ?? false;
     this.poolLimitBytes = options.poolLimitBytes ?? 256 * 1024 * 1024;
+    this.poolLimitBuffers = options.poolLimitBuffers ?? 1024;
+    for (const [name, value] of Object.entries({
+      poolLimitBytes: this.poolLimitBytes,
+      poolLimitBuffers: this.poolLimitBuffers,
+    })) {
+      if (!(value >= 0)) {
+        throw new ArgumentError(
+          `Cannot create engine: ${name} must be a non-negative number, got ${value}`,
+        );
+      }
+    }
     this.#lostPromise = device.lost.then((info) => {
       this.#lost = info;
       throw this.#lostError('device lost');
@@ -228,8 +293,13 @@ export class Engine {
           `(${this.device.limits.maxBufferSize})`,
       );
     }
-    if (usage === TENSOR_USAGE) this.#tensorBuffersCreated++;
-    return this.device.createBuffer({ label, size: bytes, usage });
+    const buffer = this.device.createBuffer({ label, size: bytes, usage });
+    if (usage === TENSOR_USAGE) {
+      this.#tensorBuffersCreated++;
+      this.#liveTensorBuffers++;
+      this.#liveTensorBytes += bytes;
+    }
+    return buffer;
   }
 
   /** How many tensor buffers this engine has created (pool misses included); for tests. */
@@ -261,48 +331,137 @@ export class Engine {
   }
 
   /**
-   * Gives back a buffer the caller is done with, such as a destroyed tensor's. Tensor buffers go
-   * to the pool (up to {@linkcode poolLimitBytes}), where a later kernel output in the same or a
-   * later submission can reuse them: commands in one encoder run in order, so a reuse recorded
-   * after the last use is safe. Other buffers are destroyed after the pending submission.
+   * Gives back a buffer the caller is done with, such as a destroyed tensor's. Tensor buffers of
+   * a size class (all that {@linkcode pooledBuffer} and {@linkcode uploadBuffer} make) go to the
+   * pool, where a later tensor in the same or a later submission can reuse them: commands in one
+   * encoder run in order, so a kernel output recorded after the last use is safe (a queue write
+   * is not; {@linkcode uploadBuffer} takes care). The pool keeps at most
+   * {@linkcode poolLimitBuffers} buffers and {@linkcode poolLimitBytes} bytes, destroying the
+   * least recently released past either. Other buffers are destroyed after the pending
+   * submission; after device loss, at once. Releasing a pooled buffer again does nothing.
    */
   release(buffer: GPUBuffer): void {
-    const poolable = buffer.usage === TENSOR_USAGE && !this.isLost &&
-      this.#pooledBytes + buffer.size <= this.poolLimitBytes;
-    if (poolable) {
-      const list = this.#pool.get(buffer.size);
-      if (list) list.push(buffer);
-      else this.#pool.set(buffer.size, [buffer]);
-      this.#pooledBytes += buffer.size;
-    } else if (this.#encoder) {
-      this.#releaseAfterSubmit.push(buffer);
-    } else {
-      buffer.destroy();
+    if (this.#pooled.has(buffer)) return;
+    const tensorBuffer = buffer.usage === TENSOR_USAGE;
+    if (tensorBuffer) {
+      this.#liveTensorBuffers--;
+      this.#liveTensorBytes -= buffer.size;
+    }
+    const poolable = tensorBuffer && !this.isLost && this.poolLimitBuffers >= 1 &&
+      buffer.size <= this.poolLimitBytes && this.#sizeClass(buffer.size) === buffer.size;
+    if (!poolable) {
+      this.#destroyAfterSubmit(buffer);
+      return;
+    }
+    const list = this.#pool.get(buffer.size);
+    if (list) list.push(buffer);
+    else this.#pool.set(buffer.size, [buffer]);
+    this.#pooled.set(buffer, this.#encoder ? this.#submissions : -1);
+    this.#pooledBytes += buffer.size;
+    // Least recently released first: Maps iterate in insertion order.
+    for (const old of this.#pooled.keys()) {
+      if (this.#pooled.size <= this.poolLimitBuffers && this.#pooledBytes <= this.poolLimitBytes) {
+        break;
+      }
+      this.#unpool(old);
+      this.#destroyAfterSubmit(old);
     }
   }
 
+  /** Destroys `buffer` after the pending submission (at once if none is pending or lost). */
+  #destroyAfterSubmit(buffer: GPUBuffer): void {
+    if (this.#encoder && !this.isLost) this.#releaseAfterSubmit.push(buffer);
+    else buffer.destroy();
+  }
+
+  /** Takes `buffer` out of the pool. */
+  #unpool(buffer: GPUBuffer): void {
+    this.#pooled.delete(buffer);
+    this.#pooledBytes -= buffer.size;
+    const list = this.#pool.get(buffer.size)!;
+    list.splice(list.lastIndexOf(buffer), 1);
+    if (list.length === 0) this.#pool.delete(buffer.size);
+  }
+
+  /** The size class of a tensor buffer of `bytes` (see {@linkcode poolSizeClass}). */
+  #sizeClass(bytes: number): number {
+    return poolSizeClass(bytes, this.maxBindingBytes, this.device.limits.maxBufferSize);
+  }
+
   /**
-   * A storage buffer for a kernel to write, labeled `label`: a pooled one of exactly this size
-   * when there is one, else a new one. `zero` clears it.
+   * The most recently released pooled buffer of `size` bytes that `usable` accepts, taken out of
+   * the pool and counted live; else a new one.
+   */
+  #takeTensorBuffer(label: string, size: number, usable: (since: number) => boolean): GPUBuffer {
+    const list = this.#pool.get(size) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const buffer = list[i];
+      if (!usable(this.#pooled.get(buffer)!)) continue;
+      this.#unpool(buffer);
+      this.#liveTensorBuffers++;
+      this.#liveTensorBytes += size;
+      buffer.label = label;
+      return buffer;
+    }
+    return this.createBuffer(label, size, TENSOR_USAGE);
+  }
+
+  /**
+   * A storage buffer for a kernel to write, labeled `label`, of at least `size` bytes. Tensor
+   * buffers are of a size class ({@linkcode poolSizeClass}): a pooled one of that class when there
+   * is one (stale contents; it may still be read by recorded commands, so fill it with commands
+   * recorded after them, never with a queue write — use {@linkcode uploadBuffer} for that), else
+   * a new one. `zero` clears it with a command recorded now.
    */
   pooledBuffer(label: string, size: number, usage: GPUBufferUsageFlags, zero: boolean): GPUBuffer {
     this.assertAlive(`create buffer ${label}`);
     const bytes = Math.max(4, Math.ceil(size / 4) * 4);
-    const list = usage === TENSOR_USAGE ? this.#pool.get(bytes) : undefined;
-    const reused = list?.pop();
-    if (reused) {
-      this.#pooledBytes -= bytes;
-      reused.label = label;
-      if (zero) this.encoder().clearBuffer(reused);
-      return reused;
+    if (usage !== TENSOR_USAGE) return this.createBuffer(label, bytes, usage);
+    const before = this.#tensorBuffersCreated;
+    const buffer = this.#takeTensorBuffer(label, this.#sizeClass(bytes), () => true);
+    // A new buffer is zeros already.
+    if (zero && this.#tensorBuffersCreated === before) this.encoder().clearBuffer(buffer);
+    return buffer;
+  }
+
+  /**
+   * A tensor buffer labeled `label` holding `data` from byte 0 (later bytes unspecified), written
+   * with a queue write. A queue write runs before the commands still being recorded, so only a
+   * pooled buffer released before the last submission is reused (else a new one is made): the
+   * write cannot clobber data that pending commands read.
+   */
+  uploadBuffer(label: string, data: Float32Array | Int32Array | Uint32Array): GPUBuffer {
+    this.assertAlive(`create buffer ${label}`);
+    const bytes = Math.max(4, Math.ceil(data.byteLength / 4) * 4);
+    const buffer = this.#takeTensorBuffer(
+      label,
+      this.#sizeClass(bytes),
+      (since) => since < this.#submissions,
+    );
+    if (data.byteLength > 0) {
+      this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     }
-    return this.createBuffer(label, bytes, usage);
+    return buffer;
+  }
+
+  /**
+   * Counts of this engine's tensor buffers: those in the pool and those in use (for tests and
+   * memory reports). Buffers of a destroyed tensor are not live.
+   */
+  poolStats(): PoolStats {
+    return {
+      free: this.#pooled.size,
+      freeBytes: this.#pooledBytes,
+      live: this.#liveTensorBuffers,
+      liveBytes: this.#liveTensorBytes,
+    };
   }
 
   /** Destroys the pooled buffers (after pending work is submitted). */
   trim(): void {
-    for (const list of this.#pool.values()) for (const b of list) this.releaseAfterSubmit(b);
+    for (const b of this.#pooled.keys()) this.releaseAfterSubmit(b);
     this.#pool.clear();
+    this.#pooled.clear();
     this.#pooledBytes = 0;
     if (!this.#encoder) {
       for (const b of this.#releaseAfterSubmit) b.destroy();
@@ -378,6 +537,7 @@ export class Engine {
     const commands = this.#encoder.finish({ label: 'glassbox.commands' });
     this.#encoder = null;
     this.device.queue.submit([commands]);
+    this.#submissions++;
     for (const buffer of this.#releaseAfterSubmit) buffer.destroy();
     this.#releaseAfterSubmit = [];
   }
@@ -396,9 +556,30 @@ export class Engine {
 
   /** Waits for every submitted command to finish; rejects if the device is lost meanwhile. */
   async sync(): Promise<void> {
-    this.flush();
-    await this.#guard('wait for the GPU', this.device.queue.onSubmittedWorkDone());
-    await this.#throwCapturedErrors();
+    try {
+      this.flush();
+      await this.#guard('wait for the GPU', this.device.queue.onSubmittedWorkDone());
+      await this.#throwCapturedErrors();
+    } catch (cause) {
+      throw await this.asDeviceLoss('wait for the GPU', cause);
+    }
+  }
+
+  /**
+   * The error to report for `cause`, thrown by a WebGPU call: a device that is being lost makes
+   * calls fail with its own errors (Dawn: `AbortError` from a pending map; wgpu/Dawn:
+   * `OperationError: Parent device is lost` from `unmap` or `getMappedRange`) before
+   * `device.lost` resolves. Gives the loss a moment to arrive, and if it does, returns
+   * {@linkcode DeviceLostError} instead. Glassbox's own errors pass through. For code outside the
+   * engine that maps buffers of its own.
+   */
+  async asDeviceLoss(what: string, cause: unknown): Promise<unknown> {
+    if (cause instanceof GlassboxError) return cause;
+    await Promise.race([
+      this.#lostPromise.catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 200)),
+    ]);
+    return this.isLost ? this.#lostError(what) : cause;
   }
 
   /** Awaits `promise` unless the device is lost first; re-checks loss after it settles. */
@@ -407,14 +588,7 @@ export class Engine {
     try {
       result = await Promise.race([promise, this.#lostPromise]);
     } catch (cause) {
-      // Dawn rejects a pending map (AbortError) before it resolves device.lost: give the loss
-      // a moment to arrive, so the caller learns the real cause.
-      await Promise.race([
-        this.#lostPromise.catch(() => {}),
-        new Promise((resolve) => setTimeout(resolve, 200)),
-      ]);
-      if (this.isLost) throw this.#lostError(what);
-      throw cause;
+      throw await this.asDeviceLoss(what, cause);
     }
     // Some implementations (wgpu) resolve a pending map with zeros when the device is destroyed;
     // the lost notification arrives as a separate task. Let it run before trusting the data.
@@ -430,23 +604,29 @@ export class Engine {
    * @throws {DeviceLostError} if the device is lost before the data arrives: never zeros.
    */
   async read(source: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
-    this.assertAlive(`read ${source.label}`);
+    const what = `read ${source.label}`;
+    this.assertAlive(what);
     const size = Math.max(MAP_READ_SIZE_ALIGN, Math.ceil(byteLength / 4) * 4);
-    const staging = this.createBuffer(
-      `${source.label}.staging`,
-      size,
-      GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    );
+    let staging: GPUBuffer | undefined;
     try {
+      staging = this.createBuffer(
+        `${source.label}.staging`,
+        size,
+        GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      );
       this.encoder().copyBufferToBuffer(source, 0, staging, 0, size);
       this.flush();
-      await this.#guard(`read ${source.label}`, staging.mapAsync(GPUMapMode.READ));
+      await this.#guard(what, staging.mapAsync(GPUMapMode.READ));
+      // The device may be lost from here on too: getMappedRange and unmap then throw
+      // OperationError, which asDeviceLoss turns into DeviceLostError.
       const copy = staging.getMappedRange(0, size).slice(0, byteLength);
       staging.unmap();
       await this.#throwCapturedErrors();
       return copy;
+    } catch (cause) {
+      throw await this.asDeviceLoss(what, cause);
     } finally {
-      staging.destroy();
+      staging?.destroy();
     }
   }
 
@@ -460,8 +640,9 @@ export class Engine {
     this.#encoder = null;
     for (const buffer of this.#releaseAfterSubmit) buffer.destroy();
     this.#releaseAfterSubmit = [];
-    for (const list of this.#pool.values()) for (const buffer of list) buffer.destroy();
+    for (const buffer of this.#pooled.keys()) buffer.destroy();
     this.#pool.clear();
+    this.#pooled.clear();
     this.#pooledBytes = 0;
     if (this.#ownsDevice) this.device.destroy();
   }

@@ -98,6 +98,82 @@ test('device destroyed mid-run: the pending read rejects with DeviceLostError, n
   assert(Math.abs(out[1] - Math.E) < 1e-6, `exp(1) = ${out[1]}`);
 });
 
+test('reads racing a device loss: each returns its data or rejects with DeviceLostError', async () => {
+  // Reads at every stage — recording, mapping, mapped, unmapping — when the device goes: the
+  // calls after a loss fail with the implementation's own errors (OperationError: Parent device
+  // is lost, AbortError), which must reach the caller as DeviceLostError, and a read that
+  // resolves must hold the data, never zeros.
+  const outcomes = { data: 0, lost: 0 };
+  for (const delayMs of [2, 10, 30, 80]) {
+    const engine = await createEngine();
+    const values = Float32Array.from({ length: 64 }, (_, i) => i + 1);
+    const x = tensor(engine, values);
+    // Settled as they go: a rejection must not wait unhandled for the loop to end.
+    const reads: Promise<PromiseSettledResult<Float32Array | Int32Array>>[] = [];
+    const settle = (read: () => Promise<Float32Array | Int32Array>) =>
+      reads.push(
+        Promise.resolve().then(read).then(
+          (value) => ({ status: 'fulfilled' as const, value }),
+          (reason) => ({ status: 'rejected' as const, reason }),
+        ),
+      );
+    const start = performance.now();
+    const stop = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        engine.device.destroy();
+        resolve();
+      }, delayMs)
+    );
+    // Keep starting reads until the loss, a few at a time between macrotasks.
+    while (reads.length < 400 && !engine.isLost && performance.now() - start < delayMs + 50) {
+      for (let k = 0; k < 4; k++) settle(() => x.read());
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await stop;
+    const settled = await Promise.all(reads);
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') {
+        assertArrayEquals(r.value, values, `read ${i} after ${delayMs} ms resolved`);
+        outcomes.data++;
+      } else {
+        const e = r.reason;
+        assert(
+          e instanceof DeviceLostError,
+          `read ${i} (loss after ${delayMs} ms) rejected with ${e?.name}: ${e?.message}`,
+        );
+        outcomes.lost++;
+      }
+    });
+    x.destroy();
+  }
+  assert(outcomes.lost > 0, `no read met the loss (${JSON.stringify(outcomes)})`);
+  console.log(`[device-loss race] ${JSON.stringify(outcomes)}`);
+});
+
+test('a loss that WebGPU reports from unmap (OperationError) reaches the reader as DeviceLostError', async () => {
+  // What the race above can hit: the map succeeded, the loss check passed, and the device is
+  // lost before unmap, which throws the implementation's error. Made certain here by a device
+  // whose staging buffers lose it in unmap, as wgpu does ("Parent device is lost").
+  const engine = await createEngine();
+  const device = engine.device;
+  const createBuffer = device.createBuffer.bind(device);
+  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+    const buffer = createBuffer(descriptor);
+    if (descriptor.usage & GPUBufferUsage.MAP_READ) {
+      buffer.unmap = () => {
+        device.destroy();
+        throw new DOMException('Parent device is lost', 'OperationError');
+      };
+    }
+    return buffer;
+  };
+  using x = tensor(engine, [1, 2, 3]);
+  const reads = Array.from({ length: 8 }, () => x.read().then(() => null, (e) => e));
+  for (const e of await Promise.all(reads)) {
+    assert(e instanceof DeviceLostError, `rejected with ${e?.name}: ${e?.message}`);
+  }
+});
+
 test('engine.destroy(): later calls reject with DestroyedError; destroy is idempotent', async () => {
   const engine = await createEngine();
   using x = tensor(engine, [1, 2]);

@@ -395,6 +395,32 @@ function inputTensor(engine: Engine, decl: ValueInfo, given: Tensor | InputData)
   return tensor(engine, ints, shape, { dtype: 'i32', label: decl.name });
 }
 
+/**
+ * Checks the form of a fed value: a tensor, or host data whose `data` is a typed array or an
+ * array and whose `shape` is an array of integers ≥ 0.
+ */
+function checkInputData(name: string, given: Tensor | InputData): void {
+  if (typeof given !== 'object' || given === null) {
+    throw new ArgumentError(
+      `Cannot run model: input '${name}' must be a Tensor or { data, shape }, got ${typeof given}`,
+    );
+  }
+  if ('buffer' in given && 'engine' in given) return;
+  const { data, shape } = given as InputData;
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ArgumentError(
+      `Cannot run model: input '${name}' needs shape as an array of integers ≥ 0, got ` +
+        `${JSON.stringify(shape) ?? String(shape)}`,
+    );
+  }
+  if (!Array.isArray(data) && !(ArrayBuffer.isView(data) && !(data instanceof DataView))) {
+    throw new ArgumentError(
+      `Cannot run model: input '${name}' needs data as a typed array or an array of numbers, got ` +
+        `${data === null ? 'null' : typeof data}`,
+    );
+  }
+}
+
 function checkInputShape(decl: ValueInfo, shape: readonly number[]): void {
   if (!decl.shape) return;
   if (decl.shape.length !== shape.length) {
@@ -429,6 +455,13 @@ export function prepareRun(
   const engine = model.engine;
   engine.assertAlive('run model');
   if (model.isDestroyed) throw new ArgumentError('Cannot run model: it was destroyed');
+  if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+    throw new ArgumentError(
+      `Cannot run model: inputs must be a record of tensors or { data, shape } by input name ` +
+        `(${model.inputs.map((v) => v.name).join(', ')}), got ` +
+        `${inputs === null ? 'null' : Array.isArray(inputs) ? 'an array' : typeof inputs}`,
+    );
+  }
   // Initializers the graph also lists as inputs may be fed (ONNX: the initializer is a default).
   const defaults = (model.ir.graph.initializerInputs ?? []).filter((v) => inputs[v.name]);
   const unknown = Object.keys(inputs).filter((n) =>
@@ -449,6 +482,7 @@ export function prepareRun(
       if (!given) {
         throw new ArgumentError(`Cannot run model: input '${decl.name}' is missing`);
       }
+      checkInputData(decl.name, given);
       checkInputShape(decl, given.shape);
       if (model.shapeInputs.has(decl.name) || model.feedsShape(decl.name)) {
         if (!('data' in given)) {

@@ -122,17 +122,22 @@ export function takeChecks(engine: Engine): TakenChecks | null {
   mapped.catch(() => {});
   return {
     async failure() {
+      let words: Uint32Array;
       try {
         await mapped;
-        const words = new Uint32Array(staging.getMappedRange(0, bytes).slice(0));
+        // A device lost meanwhile fails getMappedRange/unmap (OperationError): report the loss.
+        engine.assertAlive('read the checks');
+        words = new Uint32Array(staging.getMappedRange(0, bytes).slice(0));
         staging.unmap();
-        if (words[0] === 0) return null;
-        const report = reports[words[1]];
-        const failure = { position: words[2], value: words[3] | 0, aux: words[4] | 0 };
-        return report ? report(failure) : null;
+      } catch (cause) {
+        throw await engine.asDeviceLoss('read the checks', cause);
       } finally {
         staging.destroy();
       }
+      if (words[0] === 0) return null;
+      const report = reports[words[1]];
+      const failure = { position: words[2], value: words[3] | 0, aux: words[4] | 0 };
+      return report ? report(failure) : null;
     },
     async discard() {
       await mapped.catch(() => {});
