@@ -52,6 +52,41 @@ export function probabilitiesOf(row: ArrayLike<number>): Float64Array {
   return e.map((v) => v / total);
 }
 
+/** How many values are NaN or ±Infinity. */
+export function nonFiniteCount(values: ArrayLike<number | bigint>): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (typeof values[i] === 'number' && !Number.isFinite(values[i])) n++;
+  }
+  return n;
+}
+
+/**
+ * The sentence shown instead of classes when the input or the output holds NaN or ±Infinity
+ * (the engine propagates them as onnxruntime and PyTorch do: no class of such an output means
+ * anything), or '' when all is finite.
+ */
+export function nonFiniteWarning(
+  feeds: Record<string, { data: ArrayLike<number | bigint> }>,
+  output: ArrayLike<number>,
+): string {
+  const inputs = Object.entries(feeds)
+    .map(([name, f]) => [name, nonFiniteCount(f.data)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${n} in '${name}'`);
+  const out = nonFiniteCount(output);
+  if (inputs.length === 0 && out === 0) return '';
+  const parts = [];
+  if (inputs.length) parts.push(`The input holds NaN or infinite values (${inputs.join(', ')}).`);
+  if (out) {
+    parts.push(
+      `The output holds ${out} NaN or infinite value${out === 1 ? '' : 's'} of ` +
+        `${output.length}: no class can be read from it.`,
+    );
+  } else parts.push('The output is finite, but read it with care.');
+  return parts.join(' ');
+}
+
 /** The `k` largest entries of `p`, best first (ties: lower index first). */
 export function topClasses(p: ArrayLike<number>, k: number): number[] {
   return Array.from({ length: p.length }, (_, i) => i)
@@ -87,6 +122,15 @@ export function mountPredictions(
     list.replaceChildren();
     shown = null;
     if (!raw || !session.isCurrent(raw.version)) return;
+    const warning = nonFiniteWarning(session.input!.feeds, raw.values);
+    host.classList.toggle('non-finite', warning !== '');
+    if (warning && nonFiniteCount(raw.values) > 0) {
+      status.textContent = warning;
+      status.setAttribute('role', 'alert');
+      recordLive('drawn');
+      return;
+    }
+    status.setAttribute('role', 'status');
     const p = probabilitiesOf(raw.values);
     const labels = session.labels;
     const top = topClasses(p, Math.min(k, p.length)).map((i) => ({
@@ -111,7 +155,8 @@ export function mountPredictions(
       li.append(name, ' ', bar, ' ', value);
       list.append(li);
     }
-    status.textContent = '';
+    status.textContent = warning;
+    if (warning) status.setAttribute('role', 'alert');
     recordLive('drawn');
   };
 
