@@ -19,9 +19,11 @@
 // Numerics (f32): one rounded operation per element. WGSL's pow is undefined for a negative
 //   base, so pow takes |a| and restores the sign for integral exponents (odd: negative), and
 //   yields NaN for a negative base with a fractional exponent, as C's pow does; pow(x, 0) = 1.
-//   It is exp2(b·log2|a|) on most platforms: a few ulp, growing with |b·log2|a||. max/min use
-//   WGSL's max/min, whose NaN behaviour is platform-defined. Comparisons with a NaN operand are
-//   false (NaN found by bit pattern, since SwiftShader's comparisons are not IEEE); -0 == +0.
+//   It is exp2(b·log2|a|) on most platforms: a few ulp, growing with |b·log2|a||. On NaN, pow
+//   is C's (pow(x, 0) = pow(1, y) = 1, else NaN). max/min return the NaN operand when there is
+//   one (PyTorch's maximum/minimum, onnxruntime's Max/Min), else WGSL's max/min. Comparisons
+//   with a NaN operand are false. NaN is found by bit pattern, since lavapipe's max(NaN, x) is x
+//   and SwiftShader's comparisons are not IEEE; -0 == +0.
 // Numerics (i32): WGSL's two's-complement wrapping for add/sub/mul; div truncates toward zero,
 //   and by WGSL's rule x / 0 = x and i32min / -1 = i32min (ONNX leaves both undefined). pow
 //   is exact repeated squaring (wrapping); a negative exponent gives the truncated 1/a^|b|:
@@ -45,6 +47,42 @@ fn from_bits(bits: u32) -> f32 {
 
 fn is_nan_bits(bits: u32) -> bool {
   return (bits & 0x7fffffffu) > 0x7f800000u;
+}
+
+// The NaN among two operands of which at least one is NaN (a's if both are).
+fn nan_of(ub: u32, vb: u32) -> u32 {
+  return select(vb, ub, is_nan_bits(ub));
+}
+
+// C's pow on NaN and infinite exponents (which onnxruntime and PyTorch follow): pow(x, ±0) = 1
+// and pow(1, y) = 1 for any x, y, NaN included; otherwise a NaN operand gives NaN;
+// pow(±1, ±inf) = 1, pow(x, ±inf) is 0 or inf whatever x's sign; pow(±0 or ±inf, y) is
+// 0 or inf, signed for odd integer y.
+fn pow_bits(ub: u32, vb: u32) -> u32 {
+  if ((vb & 0x7fffffffu) == 0u || ub == 0x3f800000u) {
+    return 0x3f800000u;
+  }
+  if (is_nan_bits(ub) || is_nan_bits(vb)) {
+    return nan_of(ub, vb);
+  }
+  if ((vb & 0x7fffffffu) == 0x7f800000u) {
+    // y = ±inf: 1 for |x| = 1, else 0 or inf by whether |x|^y shrinks (the sign of x drops).
+    let ua = ub & 0x7fffffffu;
+    if (ua == 0x3f800000u) {
+      return 0x3f800000u;
+    }
+    return select(0u, 0x7f800000u, (ua > 0x3f800000u) == (vb == 0x7f800000u));
+  }
+  let xa = ub & 0x7fffffffu;
+  if (xa == 0x7f800000u || xa == 0u) {
+    // x = ±inf or ±0 (WGSL's pow leaves them undefined): |x|^y is inf or 0 by the signs, and an
+    // odd integer y keeps x's sign.
+    let v = bitcast<f32>(vb);
+    let mag = select(0u, 0x7f800000u, (xa != 0u) == (v > 0.0));
+    let odd = fract(v) == 0.0 && fract(v * 0.5) != 0.0;
+    return mag | select(0u, ub & 0x80000000u, odd);
+  }
+  return bitcast<u32>(pow_signed(bitcast<f32>(ub), bitcast<f32>(vb)));
 }
 
 fn pow_signed(u: f32, v: f32) -> f32 {
@@ -92,9 +130,9 @@ fn apply_f32(ub: u32, vb: u32) -> u32 {
     case 1u: { return bitcast<u32>(u - v); }
     case 2u: { return bitcast<u32>(u * v); }
     case 3u: { return bitcast<u32>(u / v); }
-    case 4u: { return bitcast<u32>(max(u, v)); }
-    case 5u: { return bitcast<u32>(min(u, v)); }
-    case 6u: { return bitcast<u32>(pow_signed(u, v)); }
+    case 4u: { return select(nan_of(ub, vb), bitcast<u32>(max(u, v)), ordered); }
+    case 5u: { return select(nan_of(ub, vb), bitcast<u32>(min(u, v)), ordered); }
+    case 6u: { return pow_bits(ub, vb); }
     case 7u: { return u32(ordered && u == v); }
     case 8u: { return u32(ordered && u < v); }
     case 9u: { return u32(ordered && u <= v); }

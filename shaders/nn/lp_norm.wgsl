@@ -18,9 +18,17 @@
 //   ≲ k·u with k = len/WG + log2 WG (all terms of Σ|x|ᵖ are ≥ 0); sqrt and the division add
 //   1–2 ulp: |error of y| ≲ (k + 3)·u·|y|. The backward's Σ g·x has terms of both signs:
 //   its error is k·u·Σ|g·x|. Σ x² overflows f32 past |x| ≈ 1.8e19.
+//   A zero row gives 0 (forward and backward); a NaN norm (a NaN in the row) gives a NaN row, an
+//   infinite one NaN where x is infinite: the zero test is by bit pattern, since SwiftShader's
+//   norm > 0 holds no promise for NaN.
 
 override WG: u32 = 64u;
 override P: u32 = 2u;
+
+// Whether a norm (≥ 0 or NaN) is not ±0.
+fn nonzero(norm: f32) -> bool {
+  return (bitcast<u32>(norm) & 0x7fffffffu) != 0u;
+}
 
 struct Params {
   rows: u32,
@@ -90,7 +98,7 @@ fn forward(
   let norm = norm_of(workgroup_sum(lid, vec2<f32>(s, 0.0)).x);
   for (var l = lid; l < params.len; l += WG) {
     let at = start + l * step;
-    out[at] = select(0.0, x[at] / norm, norm > 0.0);
+    out[at] = select(0.0, x[at] / norm, nonzero(norm));
   }
 }
 
@@ -113,7 +121,7 @@ fn backward(
   }
   let total = workgroup_sum(lid, sums);
   let norm = norm_of(total.x);
-  let inv = select(0.0, 1.0 / norm, norm > 0.0);
+  let inv = select(0.0, 1.0 / norm, nonzero(norm));
   // p = 2: x·(Σ g·x)/‖x‖³; p = 1: sign(x)·(Σ g·x)/‖x‖².
   var k = total.y * inv * inv;
   if (P == 2u) {

@@ -14,6 +14,8 @@
 //   tree reduction in workgroup memory.
 // Overrides: WG (power of two, default 64); LOG selects log-softmax.
 // Numerics: exp is accurate to a few ulp for arguments ≤ 0; the sum is pairwise across lanes.
+//   A row holding NaN or +inf, or only −inf, comes out all NaN (PyTorch's and onnxruntime's
+//   result); −inf elements of other rows give 0 (log-softmax −inf).
 //   The result is within ~(len/WG + 8)·u relative of the exact value.
 
 override WG: u32 = 64u;
@@ -30,6 +32,20 @@ struct Params {
 @group(0) @binding(2) var<uniform> params: Params;
 
 var<workgroup> part: array<f32, WG>;
+
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// max that keeps a NaN operand (lavapipe's max(NaN, x) is x).
+fn max_nan(a: f32, b: f32) -> f32 {
+  return select(max(a, b), select(b, a, is_nan(a)), is_nan(a) || is_nan(b));
+}
+
+// Runtime bit cast: Tint rejects a constant expression whose value is NaN.
+fn from_bits(bits: u32) -> f32 {
+  return bitcast<f32>(bits);
+}
 
 @compute @workgroup_size(WG)
 fn main(
@@ -49,13 +65,13 @@ fn main(
   // Start from the row's first element (a constant -inf is rejected by Tint).
   var m = x[base];
   for (var l = lid; l < params.len; l += WG) {
-    m = max(m, x[base + l * step]);
+    m = max_nan(m, x[base + l * step]);
   }
   part[lid] = m;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
     if (lid < s) {
-      part[lid] = max(part[lid], part[lid + s]);
+      part[lid] = max_nan(part[lid], part[lid + s]);
     }
     workgroupBarrier();
   }
@@ -78,13 +94,19 @@ fn main(
 
   let logTotal = log(total);
   let inverse = 1.0 / total;
+  // A NaN, a +inf (inf − inf) or only −inf (−inf + inf) in the row makes the whole row NaN, as
+  // in IEEE arithmetic and PyTorch; decided from the max's bits, not from exp(NaN), which
+  // SwiftShader evaluates to 0.
+  let nanRow = (bitcast<u32>(rowMax) & 0x7fffffffu) >= 0x7f800000u;
   for (var l = lid; l < params.len; l += WG) {
     let at = base + l * step;
     let shifted = x[at] - rowMax;
+    var r: f32;
     if (LOG) {
-      y[at] = shifted - logTotal;
+      r = shifted - logTotal;
     } else {
-      y[at] = exp(shifted) * inverse;
+      r = exp(shifted) * inverse;
     }
+    y[at] = select(r, from_bits(0x7fc00000u), nanRow);
   }
 }

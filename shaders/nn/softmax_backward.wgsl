@@ -15,6 +15,7 @@
 //   workgroup memory combines the lanes, a second sweep writes dx. Rows of any length: each lane
 //   loops with stride WG.
 // Overrides: WG (power of two, default 64); LOG selects log-softmax.
+// NaN: a NaN y gives a NaN dx, and a NaN sum a NaN row (IEEE's and PyTorch's result).
 // Numerics: the sum is sequential within a lane and pairwise across lanes: its error is about
 //   k·u·Σ|terms| with k = len/WG + log2 WG. dx adds one subtraction and one product (softmax), or
 //   exp of y ≤ 0 (a few ulp), a product and a subtraction (log-softmax). Cancellation in
@@ -36,6 +37,10 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 
 var<workgroup> part: array<f32, WG>;
+
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
 
 @compute @workgroup_size(WG)
 fn main(
@@ -73,10 +78,14 @@ fn main(
 
   for (var l = lid; l < params.len; l += WG) {
     let at = base + l * step;
+    let v = y[at];
+    var r: f32;
     if (LOG) {
-      dx[at] = dy[at] - exp(y[at]) * total;
+      r = dy[at] - exp(v) * total;
     } else {
-      dx[at] = y[at] * (dy[at] - total);
+      r = v * (dy[at] - total);
     }
+    // A NaN y (or a NaN sum) gives NaN, tested by bit pattern: SwiftShader's exp(NaN) is not NaN.
+    dx[at] = select(r, select(total, v, is_nan(v)), is_nan(v) || is_nan(total));
   }
 }

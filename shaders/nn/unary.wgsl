@@ -21,11 +21,11 @@
 // Numerics: sigmoid and tanh only ever call exp on a non-positive argument, so they cannot
 //   overflow to inf/inf = NaN for large |x|. erf is Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7
 //   in exact arithmetic, about 2.5e-7 in f32), which bounds gelu's absolute error by ~2e-7·|x|.
-//   log(0) and sqrt(<0) follow the platform: do not rely on -inf/NaN there (SwiftShader returns
-//   -88 for log(0)).
+//   log gives −inf at ±0 and NaN below 0 by bit pattern (SwiftShader's log(0) is −88);
+//   sqrt(<0) follows the platform (NaN on lavapipe and SwiftShader).
 //   clip is min(max(x, lo), hi): an absent bound arrives as ±inf in params (a runtime value;
 //   Tint rejects infinite constants), lo > hi gives hi everywhere (as ONNX says), and a NaN
-//   input stays NaN (detected by bit pattern: SwiftShader's max(NaN, lo) is lo).
+//   input stays NaN (see NaN below).
 //   softplus is max(x, 0) + log1p(exp(-|x|)): no overflow; log1p is a 6-term series below 1/16
 //   (relative error < 1e-8), else log(1 + e) (absolute error 2^-21 per WGSL).
 //   sin/cos: WGSL promises 2^-11 absolute error on [-π, π] only. round is half-to-even (WGSL's
@@ -42,6 +42,9 @@
 //   overflow only where the result does. asin, acos, acosh and atanh outside their domain give
 //   NaN, atanh(±1) ±inf (bit patterns, not IEEE arithmetic).
 //   is_nan/is_inf test bit patterns (SwiftShader's NaN comparisons are not IEEE).
+//   NaN: every function but is_nan/is_inf returns a NaN input unchanged (bit-pattern test in
+//   main), as IEEE arithmetic and PyTorch do: relu, hard_sigmoid, sign, thresholded_relu and
+//   clip included (PyTorch 1.13's sign(NaN) is 0; numpy's, onnxruntime's and ours are NaN).
 
 override WG: u32 = 64u;
 override OP: u32 = 0u;
@@ -267,6 +270,13 @@ fn atanh_c(v: f32) -> f32 {
   return 0.5 * log((1.0 + v) / (1.0 - v));
 }
 
+// log with IEEE's edges (SwiftShader's log(0) is −88): −inf at ±0, NaN below 0.
+fn log_ieee(v: f32) -> f32 {
+  let bits = bitcast<u32>(v);
+  let r = select(log(v), from_bits(NAN_BITS), bits > 0x80000000u);
+  return select(r, -from_bits(INF_BITS), (bits & 0x7fffffffu) == 0u);
+}
+
 fn hard_sigmoid(v: f32) -> f32 {
   return clamp(params.alpha * v + params.beta, 0.0, 1.0);
 }
@@ -278,7 +288,7 @@ fn apply(v: f32) -> f32 {
     case 2u: { return tanh_stable(v); }
     case 3u: { return 0.5 * v * (1.0 + erf_as(v * SQRT1_2)); }
     case 4u: { return exp(v); }
-    case 5u: { return log(v); }
+    case 5u: { return log_ieee(v); }
     case 6u: { return abs(v); }
     case 7u: { return -v; }
     case 8u: { return sqrt(v); }
@@ -287,7 +297,7 @@ fn apply(v: f32) -> f32 {
     case 11u: { return select(params.alpha * v, v, v >= 0.0); }
     case 12u: { return hard_sigmoid(v); }
     case 13u: { return v * hard_sigmoid(v); }
-    case 14u: { return select(min(max(v, params.alpha), params.beta), v, is_nan(v)); }
+    case 14u: { return min(max(v, params.alpha), params.beta); }
     case 15u: { return select(params.alpha * (exp(v) - 1.0), v, v > 0.0); }
     case 16u: { return 1.0 / v; }
     case 17u: { return floor(v); }
@@ -332,5 +342,9 @@ fn main(
   if (i >= params.n) {
     return;
   }
-  y[i] = apply(x[i]);
+  let v = x[i];
+  // NaN in, NaN out (the input's own bits), for every function but is_nan/is_inf: max, min,
+  // clamp, sign and comparisons may drop a NaN on some platforms (lavapipe's max(NaN, 0) is 0),
+  // so the input is tested by bit pattern instead of trusting IEEE arithmetic.
+  y[i] = select(apply(v), v, OP < 38u && is_nan(v));
 }

@@ -21,6 +21,12 @@
 //   threshold_backward); floor, ceil, round, sign, is_nan and is_inf have derivative 0.
 //   Where the derivative is 0 the result is 0 by select, not 0·dy: an infinite dy gives 0, not
 //   NaN (PyTorch's threshold_backward does the same for relu).
+// NaN x (tested by bit pattern; comparisons with NaN are not IEEE on SwiftShader): the smooth
+//   functions give NaN; the piecewise ones take the branch PyTorch 1.13's comparisons give, all
+//   false for NaN: relu' 1 (threshold_backward: result <= 0 is false), leakyRelu' alpha,
+//   hardSigmoid' 0, hardSwish' 1, clip' 0, elu'/celu' 1 and selu' gamma (elu_backward:
+//   x <= 0 is false), thresholdedRelu' 1, abs' 0 (sgn(NaN) = 0); a NaN dy passes through
+//   wherever the derivative is not a selected 0.
 // Numerics: sigmoid' = e/(1+e)² and tanh' = 4e/(1+e)² with e = exp(−|x|) or exp(−2|x|): exp is
 //   only called on non-positive arguments (no overflow) and no 1 − s² cancellation, so both keep
 //   their relative accuracy in the tails. softplus' is the same stable sigmoid. gelu' =
@@ -37,6 +43,16 @@
 
 override WG: u32 = 64u;
 override OP: u32 = 0u;
+
+// Whether f is smooth (its derivative a formula in x, NaN at NaN) rather than piecewise:
+// relu, abs, neg, leaky_relu, hard_sigmoid, hard_swish, clip, elu, floor, ceil, round, sign,
+// selu, celu, thresholded_relu, is_nan and is_inf are not.
+const PIECEWISE_MASK: u32 = (1u << 0u) | (1u << 6u) | (1u << 7u) | (1u << 11u) | (1u << 12u) |
+  (1u << 13u) | (1u << 14u) | (1u << 15u) | (1u << 17u) | (1u << 18u) | (1u << 22u) |
+  (1u << 23u) | (1u << 24u) | (1u << 25u) | (1u << 28u);
+fn is_smooth() -> bool {
+  return OP < 38u && ((PIECEWISE_MASK >> min(OP, 31u)) & 1u) == 0u; // ops 29–37 are smooth
+}
 
 struct Params {
   n: u32,
@@ -173,32 +189,33 @@ fn cosh_c(v: f32) -> f32 {
 // dy·f'(v). Piecewise-zero derivatives select 0 rather than multiply by it.
 fn grad(v: f32, g: f32) -> f32 {
   switch OP {
-    case 0u: { return select(0.0, g, v > 0.0); }
+    case 0u: { return select(0.0, g, v > 0.0 || is_nan(v)); }
     case 1u: { return g * sigmoid_grad(v); }
     case 2u: { return g * tanh_grad(v); }
     case 3u: { return g * gelu_grad(v); }
     case 4u: { return g * exp(v); }
     case 5u: { return g / v; }
-    case 6u: { return select(select(0.0, -g, v < 0.0), g, v > 0.0); }
+    case 6u: { return select(select(select(0.0, -g, v < 0.0), g, v > 0.0), 0.0, is_nan(v)); }
     case 7u: { return -g; }
     case 8u: { return g * (0.5 * inverseSqrt(v)); }
     case 9u: { return g * gelu_tanh_grad(v); }
     case 10u: { return g * (TWO_OVER_SQRT_PI * exp(-v * v)); }
-    case 11u: { return select(g * params.alpha, g, v > 0.0); }
+    case 11u: { return select(g * params.alpha, g, v > 0.0 && !is_nan(v)); }
     case 12u: {
       let h = params.alpha * v + params.beta;
-      return select(0.0, g * params.alpha, h > 0.0 && h < 1.0);
+      return select(0.0, g * params.alpha, h > 0.0 && h < 1.0 && !is_nan(h));
     }
     case 13u: {
       let h = params.alpha * v + params.beta;
       let inside = g * (h + params.alpha * v);
-      return select(select(0.0, g, h > 1.0), inside, h >= 0.0 && h <= 1.0);
+      let nan = is_nan(h);
+      return select(select(0.0, g, h > 1.0 || nan), inside, h >= 0.0 && h <= 1.0 && !nan);
     }
     case 14u: {
       let inside = v >= params.alpha && v <= params.beta && !is_nan(v);
       return select(0.0, g, inside);
     }
-    case 15u: { return select(g * (params.alpha * exp(v)), g, v > 0.0); }
+    case 15u: { return select(g * (params.alpha * exp(v)), g, v > 0.0 || is_nan(v)); }
     case 16u: {
       let r = 1.0 / v;
       return -g * (r * r);
@@ -207,15 +224,16 @@ fn grad(v: f32, g: f32) -> f32 {
     case 20u: { return g * cos(v); }
     case 21u: { return -g * sin(v); }
     case 24u: {
-      return select(g * (params.beta * params.alpha * exp(v)), g * params.beta, v > 0.0);
+      let pos = v > 0.0 || is_nan(v);
+      return select(g * (params.beta * params.alpha * exp(v)), g * params.beta, pos);
     }
-    case 25u: { return select(g * exp(v / params.alpha), g, v > 0.0); }
+    case 25u: { return select(g * exp(v / params.alpha), g, v > 0.0 || is_nan(v)); }
     case 26u: { return g * mish_grad(v); }
     case 27u: {
       let d = 1.0 + abs(v);
       return g / (d * d);
     }
-    case 28u: { return select(0.0, g, v > params.alpha); }
+    case 28u: { return select(0.0, g, v > params.alpha || is_nan(v)); }
     case 29u: {
       let t = tan_c(v);
       return g * (1.0 + t * t);
@@ -243,5 +261,9 @@ fn main(
   if (i >= params.n) {
     return;
   }
-  dx[i] = grad(x[i], dy[i]);
+  let v = x[i];
+  // A NaN x makes a smooth function's derivative NaN (by bit pattern: the platform's arithmetic
+  // on NaN is not to be trusted), as PyTorch's formulas do; the piecewise ones pick their branch
+  // in grad() as PyTorch's comparisons do.
+  dx[i] = select(grad(v, dy[i]), v, is_smooth() && is_nan(v));
 }

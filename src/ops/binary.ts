@@ -194,6 +194,16 @@ export const minimum = (engine: Engine, a: Tensor, b: Tensor): Tensor =>
 /** `a ** b`, broadcast (negative bases with integral exponents keep their sign). */
 export const pow = (engine: Engine, a: Tensor, b: Tensor): Tensor => binary(engine, 'pow', a, b);
 
+/**
+ * C's pow (onnxruntime's and PyTorch's): `pow(x, ±0)` and `pow(1, y)` are 1 for every x and y,
+ * NaN included, and `pow(−1, ±inf)` is 1, where JavaScript's `**` gives NaN.
+ */
+function powC(u: number, v: number): number {
+  if (v === 0 || u === 1) return 1;
+  if (u === -1 && Math.abs(v) === Infinity) return 1;
+  return Math.pow(u, v);
+}
+
 const REFERENCE: Record<BinaryOp, (u: number, v: number) => number> = {
   add: (u, v) => u + v,
   sub: (u, v) => u - v,
@@ -201,7 +211,7 @@ const REFERENCE: Record<BinaryOp, (u: number, v: number) => number> = {
   div: (u, v) => u / v,
   max: Math.max,
   min: Math.min,
-  pow: Math.pow,
+  pow: powC,
 };
 
 const I32_MIN = -2147483648;

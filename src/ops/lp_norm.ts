@@ -123,7 +123,7 @@ export function lpNormalizationReference(
       for (let l = 0; l < len; l++) s += p === 1 ? Math.abs(x[at(l)]) : x[at(l)] ** 2;
       const n = p === 1 ? s : Math.sqrt(s);
       for (let l = 0; l < len; l++) {
-        data[at(l)] = n > 0 ? x[at(l)] / n : 0;
+        data[at(l)] = n === 0 ? 0 : x[at(l)] / n; // a NaN norm gives NaN
         norm[at(l)] = n;
       }
     }
@@ -157,7 +157,7 @@ export function lpNormalizationBackwardReference(
         gxAbs += Math.abs(dy[at(l)] * v);
       }
       const n = p === 1 ? s : Math.sqrt(s);
-      if (!(n > 0)) continue;
+      if (n === 0) continue;
       for (let l = 0; l < len; l++) {
         const v = x[at(l)];
         const d = p === 1 ? Math.sign(v) : v;

@@ -380,7 +380,7 @@ const REFERENCE: Record<UnaryOp, (v: number, alpha: number, beta: number) => num
   celu: (v, alpha) => Math.max(0, v) + Math.min(0, alpha * Math.expm1(v / alpha)),
   mish: (v) => v * Math.tanh(Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)))),
   softsign: (v) => v / (1 + Math.abs(v)),
-  thresholdedRelu: (v, alpha) => (v > alpha ? v : 0),
+  thresholdedRelu: (v, alpha) => (v <= alpha ? 0 : v), // NaN stays NaN, as PyTorch's threshold
   tan: Math.tan,
   atan: Math.atan,
   asin: Math.asin,

@@ -80,9 +80,14 @@ const tanhGrad64 = (v: number) => {
   return (4 * e) / ((1 + e) * (1 + e));
 };
 
-/** f'(v) per op, in f64 (at kinks, PyTorch's choice). */
+/**
+ * f'(v) per op, in f64 (at kinks, PyTorch's choice). The piecewise ones compare in PyTorch's
+ * order, so that a NaN v takes PyTorch's branch (its comparisons are false): relu' 1,
+ * hardSwish' 1, elu'/celu' 1, selu' gamma, thresholdedRelu' 1, leakyRelu' alpha; hardSigmoid',
+ * clip' and abs' 0.
+ */
 const DERIVATIVE: Record<UnaryOp, (v: number, alpha: number, beta: number) => number> = {
-  relu: (v) => (v > 0 ? 1 : 0),
+  relu: (v) => (v <= 0 ? 0 : 1),
   sigmoid: (v) => sigmoid64(v) * sigmoid64(-v),
   tanh: tanhGrad64,
   gelu: (v) =>
@@ -106,10 +111,10 @@ const DERIVATIVE: Record<UnaryOp, (v: number, alpha: number, beta: number) => nu
   },
   hardSwish: (v, alpha, beta) => {
     const h = alpha * v + beta;
-    return h >= 0 && h <= 1 ? 2 * alpha * v + beta : h > 1 ? 1 : 0;
+    return h < 0 ? 0 : h <= 1 ? 2 * alpha * v + beta : 1;
   },
   clip: (v, lo, hi) => (v >= lo && v <= hi ? 1 : 0),
-  elu: (v, alpha) => (v > 0 ? 1 : alpha * Math.exp(v)),
+  elu: (v, alpha) => (v <= 0 ? alpha * Math.exp(v) : 1),
   reciprocal: (v) => -1 / (v * v),
   floor: () => 0,
   ceil: () => 0,
@@ -118,14 +123,14 @@ const DERIVATIVE: Record<UnaryOp, (v: number, alpha: number, beta: number) => nu
   cos: (v) => -Math.sin(v),
   round: () => 0,
   sign: () => 0,
-  selu: (v, alpha, gamma) => (v > 0 ? gamma : gamma * alpha * Math.exp(v)),
-  celu: (v, alpha) => (v > 0 ? 1 : Math.exp(v / alpha)),
+  selu: (v, alpha, gamma) => (v <= 0 ? gamma * alpha * Math.exp(v) : gamma),
+  celu: (v, alpha) => (v <= 0 ? Math.exp(v / alpha) : 1),
   mish: (v) => {
     const t = Math.tanh(Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))));
     return t + v * sigmoid64(v) * (1 - t * t);
   },
   softsign: (v) => 1 / ((1 + Math.abs(v)) ** 2),
-  thresholdedRelu: (v, alpha) => (v > alpha ? 1 : 0),
+  thresholdedRelu: (v, alpha) => (v <= alpha ? 0 : 1),
   tan: (v) => 1 + Math.tan(v) ** 2,
   atan: (v) => 1 / (1 + v * v),
   asin: (v) => 1 / Math.sqrt((1 - v) * (1 + v)),
