@@ -53,6 +53,9 @@ export default {
           '--disable-sync',
           '--no-first-run',
           `--user-data-dir=${mkdtempSync(join(tmpdir(), 'glassbox-wtr-'))}`,
+          // A fake camera, allowed without asking: the explorer's webcam button is tested.
+          '--use-fake-device-for-media-stream',
+          '--use-fake-ui-for-media-stream',
         ],
       },
       // puppeteer waits 30 s by default for each test page (and the blank page after it) to load.

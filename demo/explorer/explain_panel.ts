@@ -384,6 +384,7 @@ export function mountExplain(
   const cache = new Map<string, MapResult>();
   const cards: (MethodCard & {
     update(): void;
+    showCurves(): void;
     hide(): void;
     renderJobs(): void;
     rebuild(): void;
@@ -402,7 +403,7 @@ export function mountExplain(
   curvesBox.addEventListener('change', () => {
     curves = curvesBox.checked;
     stateChanged();
-    for (const c of cards) c.update();
+    for (const c of cards) c.showCurves();
   });
   const note = el('p', { class: 'muted', role: 'status' });
   // Appended: the host keeps what it holds (the page's heading).
@@ -508,6 +509,15 @@ export function mountExplain(
       run,
       runSanity,
       update: () => draw(),
+      // Curves turned on for a map computed without them: computed now (draw alone shows none).
+      showCurves: () => {
+        draw();
+        if (
+          curves && shown && shown.result.curves === undefined && session.isCurrent(shown.version)
+        ) {
+          runCurves(shown.key, shown.result);
+        }
+      },
       rebuild: () => buildForm(),
       hide,
       renderJobs,

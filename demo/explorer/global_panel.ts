@@ -401,7 +401,9 @@ export function mountGlobal(
 
   const failed = (status: HTMLElement, what: string, e: unknown) => {
     const cancelled = (e as Error)?.name === 'AbortError';
-    status.className = cancelled ? 'gx-muted' : 'gx-bad';
+    // Its own class (gx-surrogate-status, gx-probes-status) stays: only the tone changes.
+    status.classList.remove('gx-muted', 'gx-ok', 'gx-bad');
+    status.classList.add(cancelled ? 'gx-muted' : 'gx-bad');
     status.setAttribute('role', cancelled ? 'status' : 'alert');
     status.textContent = cancelled
       ? `${what} cancelled.`

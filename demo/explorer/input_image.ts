@@ -421,9 +421,11 @@ export function mountImageInput(
     }
     const video = el('video', { autoplay: '', playsinline: '', muted: '', class: 'video' });
     video.srcObject = stream;
-    const capture = el('button', { type: 'button' }, 'Capture frame');
+    // Until the first frame arrives a capture would be an empty 1×1 image.
+    const capture = el('button', { type: 'button', disabled: '' }, 'Capture frame');
+    video.addEventListener('loadeddata', () => (capture.disabled = false), { once: true });
     capture.addEventListener('click', () => {
-      const c = new OffscreenCanvas(video.videoWidth || 1, video.videoHeight || 1);
+      const c = new OffscreenCanvas(video.videoWidth, video.videoHeight);
       const g = c.getContext('2d', { willReadFrequently: true })!;
       g.drawImage(video, 0, 0);
       onSource(g.getImageData(0, 0, c.width, c.height), 'webcam frame');
