@@ -9,7 +9,12 @@ import { Session } from '../demo/explorer/session.ts';
 import { MODELS } from '../models/index.js';
 
 const ignore = RUNNER === 'deno' ? 'the explorer panels run in the browser' : false;
-const ui = RUNNER === 'browser' ? await import('../demo/explorer/predictions.ts') : null;
+const ui = RUNNER === 'browser'
+  ? {
+    ...(await import('../demo/explorer/predictions.ts')),
+    ...(await import('../demo/explorer/explain_panel.ts')),
+  }
+  : null;
 const getEngine = sharedEngine();
 
 test(

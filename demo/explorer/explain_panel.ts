@@ -631,6 +631,21 @@ export function mountExplain(
         status.textContent = (e as Error).message;
         return hide();
       }
+      // A map with NaN or ±Infinity (a non-finite input or weight propagates): said, not colored.
+      let bad = 0;
+      for (let i = 0; i < view.data.length; i++) if (!Number.isFinite(view.data[i])) bad++;
+      if (bad > 0) {
+        hide();
+        status.textContent = `The map holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'} ` +
+          `of ${view.data.length}: the input or a weight is not finite, so it is not drawn.`;
+        return;
+      }
+      if (!Number.isFinite(r.probabilities[r.target])) {
+        hide();
+        status.textContent = 'The output explained is NaN or infinite (the input or a weight is ' +
+          'not finite): a map of it would mislead, so it is not drawn.';
+        return;
+      }
       const e = ensureElement();
       if (e.localName === 'glass-tokens') {
         const t = e as GlassTokens;
