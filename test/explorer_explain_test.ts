@@ -350,3 +350,34 @@ test('explorer: typed text through the vocabulary, tokens explained; bad ids ref
   inputs.destroy();
   session.setModel(null);
 }, { ignore });
+
+test(
+  'explorer: methods start at the usual sizes on a GPU and smaller on a software adapter',
+  async () => {
+    const engine = await getEngine();
+    for (const software of [true, false]) {
+      // Only the adapter summary differs: the panel reads it once, when it is mounted.
+      const info = { ...engine.info, isFallbackAdapter: software };
+      const view = Object.create(engine, { info: { value: info } }) as Engine;
+      const session = new Session(view);
+      const host = box();
+      const panel = ui!.mountExplain(host, session, { initial: { cards: [], curves: false } });
+      try {
+        const ig = panel.addMethod('integrated-gradients');
+        const sg = panel.addMethod('smoothgrad');
+        const steps = ig.root.querySelector('[name="steps"]') as HTMLInputElement;
+        const samples = sg.root.querySelector('[name="samples"]') as HTMLInputElement;
+        assertEquals(steps.value, software ? '16' : '50');
+        assertEquals(samples.value, software ? '16' : '50');
+        assertEquals(
+          ui!.engineOptions('integrated-gradients', ig.options).steps,
+          software ? 16 : 50,
+        );
+      } finally {
+        panel.destroy();
+        host.remove();
+      }
+    }
+  },
+  { ignore },
+);

@@ -81,7 +81,8 @@ export async function mountExplorer(
   if (engine) {
     adapter.textContent = `GPU: ${describeAdapter(engine.info)}` +
       (engine.info.isFallbackAdapter
-        ? ' — a software adapter: correct but slow, so long jobs get smaller defaults.'
+        ? ' — a software adapter: correct but slow, so the methods start with fewer steps and ' +
+          'samples (16; 50 on a GPU).'
         : '');
   } else {
     adapter.className = 'gx-bad';

@@ -392,6 +392,12 @@ export function mountExplain(
   const initialState = options.initial ?? decodeExplainState(getViewState('explain'));
   let curves = initialState?.curves ?? true;
   let nextId = 1;
+  // Work sizes for the adapter: a hardware GPU starts from the methods' usual sizes (50 IG steps
+  // as Captum, 50 SmoothGrad samples as the paper); a software adapter from the form's smaller
+  // defaults (16), which the page's header says.
+  const sized: CardOptions = session.engine && !session.engine.info.isFallbackAdapter
+    ? { steps: 50, samples: 50 }
+    : {};
 
   const grid = el('div', { class: 'cards', style: 'display:flex;flex-wrap:wrap;gap:12px' });
   const addSelect = el('select', { 'aria-label': 'Method to add' });
@@ -446,13 +452,14 @@ export function mountExplain(
     return out;
   }
 
-  function addMethod(method: Method, initial: CardOptions = {}): MethodCard {
+  function addMethod(method: Method, given: CardOptions = {}): MethodCard {
     if (!METHODS.includes(method)) throw new Error(`Unknown method '${method}'.`);
+    const initial = { ...sized, ...given };
     const id = nextId++;
     const root = el('section', {
       class: 'card',
       'data-card': String(id),
-      style: 'flex:1 1 260px;min-width:240px;max-width:420px',
+      style: 'flex:1 1 260px;min-width:240px;max-width:600px',
     });
     const methodSelect = el('select', { 'aria-label': 'Method' });
     for (const m of METHODS) methodSelect.append(el('option', { value: m }, METHOD_NAMES[m]));
