@@ -176,8 +176,8 @@ export class Tensor {
     if (!storage) return;
     this.#storage = null;
     if (--storage.refs > 0) return;
-    if (this.engine.isLost) storage.buffer.destroy();
-    else this.engine.release(storage.buffer);
+    // To the engine's pool for later tensors; destroyed at once if the device is lost.
+    this.engine.release(storage.buffer);
   }
 
   /** Same as `destroy()`, for `using`. */
@@ -220,14 +220,14 @@ export function empty(
   shape: readonly number[],
   options: EmptyOptions = {},
 ): Tensor {
-  return allocate(engine, shape, options, true);
+  return allocate(engine, shape, options);
 }
 
 function allocate(
   engine: Engine,
   shape: readonly number[],
   options: EmptyOptions,
-  pooled: boolean,
+  data?: Float32Array | Int32Array,
 ): Tensor {
   const dtype = options.dtype ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'i32') {
@@ -246,9 +246,11 @@ function allocate(
         `maxBufferSize (${limit} bytes)`,
     );
   }
-  const buffer = pooled
-    ? engine.pooledBuffer(label, bytes, TENSOR_USAGE, options.zero ?? false)
-    : engine.createBuffer(label, bytes, TENSOR_USAGE);
+  // Data goes in with a queue write, which runs before the recorded commands: the engine picks a
+  // buffer that none of them may still read.
+  const buffer = data
+    ? engine.uploadBuffer(label, data)
+    : engine.pooledBuffer(label, bytes, TENSOR_USAGE, options.zero ?? false);
   return new Tensor(engine, buffer, shape, dtype, label);
 }
 
@@ -289,14 +291,8 @@ export function tensor(
       }
     }
   }
-  // A fresh buffer, never a pooled one: the upload is a queue write, which runs before recorded
-  // commands that may still read a pooled buffer's previous contents.
-  const t = allocate(engine, dims, { ...options, dtype }, false);
-  if (data.length > 0) {
-    const host = dtype === 'f32'
-      ? (data instanceof Float32Array ? data : Float32Array.from(data))
-      : (data instanceof Int32Array ? data : Int32Array.from(data));
-    engine.device.queue.writeBuffer(t.buffer, 0, host.buffer, host.byteOffset, host.byteLength);
-  }
-  return t;
+  const host = dtype === 'f32'
+    ? (data instanceof Float32Array ? data : Float32Array.from(data))
+    : (data instanceof Int32Array ? data : Int32Array.from(data));
+  return allocate(engine, dims, { ...options, dtype }, host);
 }

@@ -137,6 +137,14 @@ export const TENSOR_USAGE: GPUBufferUsageFlags = 0x80 | 0x04 | 0x08;
 /**
  * One GPU device and everything glassbox keeps for it. Create with {@linkcode createEngine};
  * dispose with `destroy()` or `using`.
+ *
+ * Memory: a destroyed tensor's buffer goes to the engine's pool, from which later tensors of its
+ * size class take buffers; the pool is bounded by {@linkcode poolLimitBuffers} and
+ * {@linkcode poolLimitBytes} ({@linkcode poolStats} counts it). What the pool cannot bound is the
+ * caller's: tensors returned by operations, `run` and `explain` hold their buffers until the
+ * caller destroys them, and recorded commands (with their small parameter buffers) are kept until
+ * a readback, {@linkcode flush} or {@linkcode sync} submits them — a loop that never reads should
+ * flush now and then.
  */
 export class Engine {
   /** The device. */
@@ -221,13 +229,10 @@ export class Engine {
     this.#ownsDevice = options.ownsDevice ?? false;
     this.poolLimitBytes = options.poolLimitBytes ?? 256 * 1024 * 1024;
     this.poolLimitBuffers = options.poolLimitBuffers ?? 1024;
-    for (const [name, value] of Object.entries({
-      poolLimitBytes: this.poolLimitBytes,
-      poolLimitBuffers: this.poolLimitBuffers,
-    })) {
-      if (!(value >= 0)) {
+    for (const name of ['poolLimitBytes', 'poolLimitBuffers'] as const) {
+      if (!(this[name] >= 0)) {
         throw new ArgumentError(
-          `Cannot create engine: ${name} must be a non-negative number, got ${value}`,
+          `Cannot create engine: ${name} must be a non-negative number, got ${this[name]}`,
         );
       }
     }

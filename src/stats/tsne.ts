@@ -412,9 +412,9 @@ export async function tsne(
     return b;
   };
   const upload = (label: string, data: Uint32Array | Float32Array): GPUBuffer => {
-    // Not cleared: a clear recorded in the encoder would run after this queue write.
-    const b = buffer(label, Math.max(data.byteLength, 4), false);
-    engine.device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
+    // A queue write runs before the pending commands: the engine picks a buffer none of them reads.
+    const b = engine.uploadBuffer(label, data);
+    scratch.push(b);
     return b;
   };
   try {
