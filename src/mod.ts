@@ -39,6 +39,7 @@ export {
   type DispatchSpec,
   Engine,
   type EngineOptions,
+  type PoolStats,
 } from './gpu/engine.ts';
 export {
   ArgumentError,
