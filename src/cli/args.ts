@@ -197,6 +197,87 @@ export async function readFile(path: string, what: string): Promise<Uint8Array> 
   }
 }
 
+/** Whether an output path is standard output (`/dev/stdout`; the CLI has no `-` convention). */
+export function isStdout(path: string): boolean {
+  return path === '/dev/stdout';
+}
+
+/** The folder of `path` (`.` for a bare name). */
+function folderOf(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i < 0 ? '.' : i === 0 ? path.slice(0, 1) : path.slice(0, i);
+}
+
+/** The first part of a Deno error message (`Permission denied (os error 13)`), without the path. */
+function reason(error: unknown): string {
+  return (error as Error).message.replace(/: .*$/s, '');
+}
+
+/**
+ * Checks, before a command computes anything, that the file option `--flag` can be written: not
+ * a directory; an existing file opens for writing (not truncated here); a new file's folder
+ * exists and takes a file (a temporary one, created and removed).
+ *
+ * @throws {UsageError} one line naming the option and the path.
+ */
+export async function checkOutput(flag: string, path: string): Promise<void> {
+  const fail = (why: string): never => {
+    throw new UsageError(`--${flag} '${path}': ${why}`);
+  };
+  if (path === '') fail('an empty path');
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    // Absent (or unreachable): the folder says why below.
+  }
+  if (info) {
+    if (info.isDirectory) fail('is a directory, not a file');
+    try {
+      (await Deno.open(path, { write: true })).close();
+    } catch (error) {
+      fail(`cannot be written: ${reason(error)}`);
+    }
+    return;
+  }
+  const folder = folderOf(path);
+  let folderInfo: Deno.FileInfo | undefined;
+  try {
+    folderInfo = await Deno.stat(folder);
+  } catch (error) {
+    fail(
+      error instanceof Deno.errors.NotFound
+        ? `the folder '${folder}' does not exist`
+        : `the folder '${folder}' cannot be reached: ${reason(error)}`,
+    );
+  }
+  if (!folderInfo!.isDirectory) fail(`'${folder}' is not a folder`);
+  try {
+    await Deno.remove(await Deno.makeTempFile({ dir: folder, prefix: '.glassbox-check-' }));
+  } catch (error) {
+    fail(`the folder '${folder}' cannot be written: ${reason(error)}`);
+  }
+}
+
+/** Writes a command's output file; `/dev/stdout` gets the bytes on standard output. */
+export async function writeOutput(path: string, bytes: Uint8Array): Promise<void> {
+  if (!isStdout(path)) {
+    await Deno.writeFile(path, bytes);
+    return;
+  }
+  for (let done = 0; done < bytes.length;) {
+    done += await Deno.stdout.write(bytes.subarray(done));
+  }
+}
+
+/**
+ * Where a command prints its report (`--json`, tables): stdout, or stderr when its file output
+ * `out` is stdout, so that stdout carries only the data.
+ */
+export function reportPrinter(out: string): (text: string) => void {
+  return isStdout(out) ? (text) => console.error(text) : (text) => console.log(text);
+}
+
 /** A shape as the summaries print it: `[1, 1, 28, 28]`. */
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

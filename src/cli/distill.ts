@@ -14,7 +14,17 @@
 import { readNpy } from '../io/npy.ts';
 import type { InputData } from '../onnx/model.ts';
 import { distill, SURROGATE_KINDS, type SurrogateKind } from '../global/surrogate.ts';
-import { type Command, commandEngine, one, type Parsed, readFile, UsageError } from './args.ts';
+import {
+  checkOutput,
+  type Command,
+  commandEngine,
+  one,
+  type Parsed,
+  readFile,
+  reportPrinter,
+  UsageError,
+  writeOutput,
+} from './args.ts';
 import { loadModelFile } from './model_file.ts';
 
 /** Reads a data `.npy` for a model input: uint8 scaled to [0, 1], floats as f32, ints kept. */
@@ -65,6 +75,7 @@ export async function commandDistill(p: Parsed): Promise<string> {
     throw new UsageError(`unknown --kind '${kind}' (${SURROGATE_KINDS.join(', ')})`);
   }
   const out = one(p, 'out', true)!;
+  await checkOutput('out', out);
   const data = await readData(one(p, 'data', true)!);
   const labelsPath = one(p, 'labels', false);
   const labels = labelsPath ? await readLabels(labelsPath) : undefined;
@@ -85,7 +96,8 @@ export async function commandDistill(p: Parsed): Promise<string> {
     testFraction: numberOption(p, 'test-fraction'),
     temperature: numberOption(p, 'temperature'),
   });
-  await Deno.writeFile(out, s.onnx);
+  await writeOutput(out, s.onnx);
+  const print = reportPrinter(out);
   const report = {
     kind: s.kind,
     out,
@@ -105,17 +117,17 @@ export async function commandDistill(p: Parsed): Promise<string> {
   const summary = `wrote ${out}: ${s.kind} surrogate, ${pct(s.fidelity.agreement)} agreement ` +
     `on ${s.fidelity.count} held-out examples`;
   if (p.options.has('json')) {
-    console.log(JSON.stringify(report, null, 2));
+    print(JSON.stringify(report, null, 2));
     return summary;
   }
-  console.log(
+  print(
     `${s.kind} surrogate → ${out}: agrees with the model on ${pct(s.fidelity.agreement)} of ` +
       `${s.fidelity.count} held-out examples (KL ${s.fidelity.kl.toFixed(3)} nats)` +
       (s.accuracy
         ? `; accuracy ${pct(s.accuracy.surrogate)} (model ${pct(s.accuracy.model)})`
         : ''),
   );
-  for (const rule of s.rules ?? []) console.log(`  ${rule}`);
+  for (const rule of s.rules ?? []) print(`  ${rule}`);
   return summary;
 }
 

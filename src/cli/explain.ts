@@ -25,6 +25,7 @@ import { explain, type ExplainOptions, type Method, METHODS } from '../explain/e
 import { INTEGRATION_RULES, type IntegrationRule } from '../explain/quadrature.ts';
 import type { LrpRule } from '../explain/rules.ts';
 import {
+  checkOutput,
   type Command,
   commandEngine,
   formatShape,
@@ -32,7 +33,9 @@ import {
   type OptionSpec,
   type Parsed,
   readFile,
+  reportPrinter,
   UsageError,
+  writeOutput,
 } from './args.ts';
 import { INPUT_HELP, readInputs } from './inputs.ts';
 import { loadModelFile } from './model_file.ts';
@@ -172,6 +175,7 @@ export async function commandExplain(p: Parsed): Promise<string> {
   const out = one(p, 'out', true)!;
   const inputSpecs = p.options.get('input') ?? [];
   if (inputSpecs.length === 0) throw new UsageError('missing --input');
+  await checkOutput('out', out);
   const rule = one(p, 'rule', false);
   if (rule !== undefined && !INTEGRATION_RULES.includes(rule as IntegrationRule)) {
     throw new UsageError(`unknown --rule '${rule}' (rules: ${INTEGRATION_RULES.join(', ')})`);
@@ -218,7 +222,7 @@ export async function commandExplain(p: Parsed): Promise<string> {
   const e = await explain(model, inputs, options);
   const shape = e.attribution.shape;
   try {
-    await Deno.writeFile(out, writeNpy(await e.attribution.readFloat32(), shape));
+    await writeOutput(out, writeNpy(await e.attribution.readFloat32(), shape));
   } finally {
     e.attribution.destroy();
   }
@@ -226,10 +230,11 @@ export async function commandExplain(p: Parsed): Promise<string> {
   const summary = `wrote ${out}: ${e.method} of '${e.options.input}' ${formatShape(shape)}, ` +
     `target${targets.length > 1 ? 's' : ''} ${targets.join(', ')}`;
   if (p.options.has('json')) {
+    const print = reportPrinter(out);
     const top = (probs: Float32Array) =>
       Array.from(probs, (v, i) => [i, v] as const).sort((a, b) => b[1] - a[1]).slice(0, 5)
         .map(([cls, probability]) => ({ class: cls, probability }));
-    console.log(JSON.stringify(
+    print(JSON.stringify(
       {
         method: e.method,
         options: e.options,

@@ -22,6 +22,9 @@
  *   the commands; `glassbox --version` prints the version of `package.json`.
  * - Data goes to stdout or to `--out`; on success one summary line goes to stderr (so piping the
  *   data stays clean), unless `--quiet`/`-q`.
+ * - A file option (`--out`) is checked before any work: its folder must exist and take the file,
+ *   an existing file must be writable (exit 2 otherwise). `--out /dev/stdout` writes the data to
+ *   stdout (there is no `-`); the reports stdout would carry (`--json`, tables) go to stderr.
  * - Bad input exits non-zero with one clear line on stderr (exit 2 for usage errors, among them
  *   an unknown command, which lists the commands and suggests the closest; 1 otherwise).
  *
@@ -39,6 +42,7 @@ import { tsne } from '../stats/tsne.ts';
 import { umap } from '../stats/umap.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import {
+  checkOutput,
   type Command,
   commandEngine,
   commandHelp,
@@ -47,7 +51,9 @@ import {
   type Parsed,
   parseOptions,
   readFile,
+  reportPrinter,
   UsageError,
+  writeOutput,
 } from './args.ts';
 import { EXPLAIN } from './explain.ts';
 import { INPUT_HELP, readInputs } from './inputs.ts';
@@ -72,6 +78,7 @@ async function commandRun(p: Parsed): Promise<string> {
   const out = one(p, 'out', true)!;
   const inputSpecs = p.options.get('input') ?? [];
   if (inputSpecs.length === 0) throw new UsageError('missing --input');
+  await checkOutput('out', out);
   using session = await commandEngine();
   const engine = session.engine;
   using model = await loadModelFile(engine, modelPath);
@@ -88,7 +95,7 @@ async function commandRun(p: Parsed): Promise<string> {
   try {
     const t = result.outputs[outputName];
     const data = await t.readFloat32();
-    await Deno.writeFile(out, writeNpy(data, t.shape));
+    await writeOutput(out, writeNpy(data, t.shape));
     return `wrote ${out}: output '${outputName}' ${formatShape(t.shape)}`;
   } finally {
     for (const t of Object.values(result.outputs)) t.destroy();
@@ -255,6 +262,7 @@ async function commandProject(p: Parsed): Promise<string> {
   if (method === 'tsne' && neighbors) {
     throw new UsageError('--neighbors is for umap (tsne takes --perplexity)');
   }
+  await checkOutput('out', out);
   const array = readNpy(await readFile(dataPath, 'data'));
   if (array.shape.length !== 2) {
     throw new GlassboxError(
@@ -289,11 +297,11 @@ async function commandProject(p: Parsed): Promise<string> {
   }
   const shape = projection.shape;
   try {
-    await Deno.writeFile(out, writeNpy(await projection.readFloat32(), shape));
+    await writeOutput(out, writeNpy(await projection.readFloat32(), shape));
   } finally {
     projection.destroy();
   }
-  if (p.options.has('json')) console.log(JSON.stringify(report, null, 2));
+  if (p.options.has('json')) reportPrinter(out)(JSON.stringify(report, null, 2));
   return `wrote ${out}: ${method} projection ${formatShape(shape)}`;
 }
 
@@ -357,6 +365,7 @@ async function overview(): Promise<string> {
     'glassbox help COMMAND (or glassbox COMMAND --help) prints its options and an example.',
     'glassbox --version prints the version.',
     'Data goes to stdout or --out; a one-line summary goes to stderr (-q, --quiet: none);',
+    '--out /dev/stdout writes the data to stdout (reports then go to stderr);',
     'errors are one line on stderr, exit 2 for usage errors, 1 otherwise.',
   ].join('\n');
 }

@@ -3,6 +3,7 @@ import { RUNNER, test } from '../../test/harness.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { cli } from '../../test/cli.ts';
 import { COMMANDS } from './main.ts';
+import { commandHelp } from './args.ts';
 
 const ignore = RUNNER === 'browser' ? 'the CLI runs under Deno' : false;
 
@@ -303,4 +304,137 @@ test("cli --version: package.json's version", async () => {
   assertEquals(r.out, `glassbox ${version}`);
   assertEquals(r.err.length, 0);
   assert((await cli(['--help'])).out.startsWith(`glassbox ${version}: `), 'the overview too');
+}, { ignore });
+
+test('cli: every flag a command names (hints, help, options read) is one of its options', () => {
+  const found: string[] = [];
+  for (const c of COMMANDS) {
+    const defined = new Set([...Object.keys(c.options), 'quiet', 'help']);
+    // The source of the command's run function: its error hints and the options it reads.
+    const source = c.run.toString();
+    const named = [
+      ...[...commandHelp(c).matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)].map((m) => m[1]),
+      ...[...source.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)].map((m) => m[1]),
+      ...[...source.matchAll(/\(p, '([a-z][a-z0-9-]*)'/g)].map((m) => m[1]),
+      ...[...source.matchAll(/options\.(?:has|get)\('([a-z][a-z0-9-]*)'\)/g)].map((m) => m[1]),
+    ];
+    assert(named.length > 0, `${c.name}: flags found`);
+    for (const flag of named) {
+      assert(defined.has(flag), `${c.name} names --${flag}, not one of its options`);
+      found.push(`${c.name} --${flag}`);
+    }
+  }
+  // The scan sees the hints: a few of those the commands give.
+  for (const hint of ['project --perplexity', 'probe --task', 'explain --trapezoid-weights']) {
+    assert(found.includes(hint), `${hint} among ${found.length} flags named`);
+  }
+}, { ignore });
+
+/** The commands that write a file, each with arguments but the file (`--out` last). */
+function writers(dir: string): string[][] {
+  return [
+    ['run', `${dir}/missing.onnx`, '--input', `${dir}/x.npy`, '--out'],
+    ['project', `${dir}/missing.npy`, '--method', 'pca', '--out'],
+    [
+      'explain',
+      `${dir}/missing.onnx`,
+      '--input',
+      `${dir}/x.npy`,
+      '--method',
+      'saliency',
+      '--out',
+    ],
+    ['distill', `${dir}/missing.onnx`, '--data', `${dir}/missing.npy`, '--out'],
+  ];
+}
+
+test(
+  'cli: an --out that cannot be written fails at once, exit 2, naming --out and the path',
+  async () => {
+    const dir = await Deno.makeTempDir();
+    await Deno.writeFile(`${dir}/x.npy`, writeNpy(new Float32Array([1, -2, 0.5, 3]), [1, 4]));
+    await Deno.writeTextFile(`${dir}/file`, '');
+    const cases: [string, string][] = [
+      [`${dir}/no-such-folder/y.npy`, `the folder '${dir}/no-such-folder' does not exist`],
+      [dir, 'is a directory, not a file'],
+      [`${dir}/file/y.npy`, `'${dir}/file' is not a folder`],
+      ['', 'an empty path'],
+    ];
+    await Deno.writeTextFile(`${dir}/read-only.npy`, '');
+    await Deno.chmod(`${dir}/read-only.npy`, 0o444);
+    await Deno.mkdir(`${dir}/locked`, { mode: 0o555 });
+    // Root writes read-only files anyway: those cases only where permissions hold.
+    const enforced = await Deno.open(`${dir}/read-only.npy`, { write: true }).then(
+      (f) => (f.close(), false),
+      () => true,
+    );
+    if (enforced) {
+      cases.push(
+        [`${dir}/read-only.npy`, 'cannot be written: '],
+        [`${dir}/locked/y.npy`, `the folder '${dir}/locked' cannot be written: `],
+      );
+    }
+    for (const args of writers(dir)) {
+      for (const [path, why] of cases) {
+        // The model and data do not exist: the output is checked before they are read.
+        const r = await cli([...args, path]);
+        assertEquals(r.code, 2, `${args[0]} --out '${path}': ${r.err}`);
+        assertEquals(r.err.length, 1, `${r.err}`);
+        const line = `glassbox: --out '${path}': ${why}`;
+        assert(why.endsWith(': ') ? r.err[0].startsWith(line) : r.err[0] === line, r.err[0]);
+      }
+    }
+    await Deno.chmod(`${dir}/locked`, 0o755);
+    await Deno.remove(dir, { recursive: true });
+  },
+  { ignore },
+);
+
+/** Runs `glassbox ...args` as a process; returns the exit code, stdout's bytes and stderr. */
+async function glassbox(args: string[]): Promise<{ code: number; out: Uint8Array; err: string }> {
+  const p = await new Deno.Command(Deno.execPath(), {
+    args: ['run', '-A', 'src/cli/main.ts', ...args],
+    stdout: 'piped',
+    stderr: 'piped',
+    env: { NO_COLOR: '1' },
+  }).output();
+  return { code: p.code, out: p.stdout, err: new TextDecoder().decode(p.stderr) };
+}
+
+test('cli: --out /dev/stdout writes only the data to stdout, reports to stderr', async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/x.npy`, writeNpy(new Float32Array([1, -2, 0.5, 3]), [1, 4]));
+  const model = 'test/fixtures/external/model.onnx';
+  const file = await cli(['run', model, '--input', `${dir}/x.npy`, '--out', `${dir}/y.npy`, '-q']);
+  assertEquals(file.code, 0, file.err.join('\n'));
+  const run = await glassbox(['run', model, '--input', `${dir}/x.npy`, '--out', '/dev/stdout']);
+  assertEquals(run.code, 0, run.err);
+  const y = readNpy(run.out);
+  assertArrayEquals(y.shape, [1, 3]);
+  assertArrayEquals(
+    y.data as Float32Array,
+    readNpy(await Deno.readFile(`${dir}/y.npy`)).data as Float32Array,
+  );
+  assert(
+    /^glassbox run: wrote \/dev\/stdout: output '.*' \[1, 3\] \(\d+\.\d s\)\n$/.test(run.err),
+    run.err,
+  );
+  // --json's report, which goes to stdout otherwise, goes to stderr with the data on stdout.
+  const rows = Float32Array.from({ length: 24 }, (_, i) => Math.sin(i * 1.7) + (i % 3));
+  await Deno.writeFile(`${dir}/rows.npy`, writeNpy(rows, [8, 3]));
+  const project = await glassbox([
+    'project',
+    `${dir}/rows.npy`,
+    '--method',
+    'pca',
+    '--json',
+    '--out',
+    '/dev/stdout',
+  ]);
+  assertEquals(project.code, 0, project.err);
+  assertArrayEquals(readNpy(project.out).shape, [8, 2]);
+  const report = JSON.parse(project.err.slice(0, project.err.lastIndexOf('\nglassbox project: ')));
+  assertEquals(report.method, 'pca');
+  assertEquals(report.explainedVariance.length, 2);
+  await Deno.remove(dir, { recursive: true });
 }, { ignore });

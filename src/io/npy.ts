@@ -36,8 +36,9 @@ const DESCR: Record<string, { dtype: NpyDType; bytes: number }> = {
 /**
  * Parses `.npy` bytes.
  *
- * @throws {NpyFormatError} for a bad magic string, an unsupported dtype, Fortran order, or a
- *   data length that does not match the header.
+ * @throws {NpyFormatError} for a bad magic string or format version, a header length field that
+ *   disagrees with the header, an unsupported dtype, Fortran order, a dimension that is not an
+ *   integer ≥ 0, or a data length that does not match the shape.
  */
 export function readNpy(bytes: Uint8Array): NpyArray {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -45,9 +46,38 @@ export function readNpy(bytes: Uint8Array): NpyArray {
     throw new NpyFormatError('Cannot read .npy: missing the \\x93NUMPY magic string');
   }
   const major = bytes[6];
+  if (major < 1 || major > 3) {
+    throw new NpyFormatError(`Cannot read .npy: format version ${major}.${bytes[7]} (1 to 3 read)`);
+  }
+  const headerStart = major === 1 ? 10 : 12;
+  if (bytes.length < headerStart) {
+    throw new NpyFormatError(
+      `Cannot read .npy: ${bytes.length} bytes, shorter than the ${headerStart}-byte preamble of ` +
+        `format ${major}`,
+    );
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const headerStart = major === 1 ? 10 : 12;
+  // The header is the dictionary, padded with spaces and ended by a newline: its real length
+  // runs from the preamble to the newline after the dictionary's closing brace.
+  const brace = bytes.indexOf(0x7d, headerStart); // }
+  let end = brace < 0 ? bytes.length : brace + 1;
+  while (end < bytes.length && bytes[end] === 0x20) end++;
+  if (end < bytes.length && bytes[end] === 0x0a) end++;
+  const actualLength = end - headerStart;
+  if (brace < 0) {
+    throw new NpyFormatError(
+      `Cannot read .npy: the header length field says ${headerLength} bytes, and no '}' ends ` +
+        `the header in the ${actualLength} bytes after the ${headerStart}-byte preamble`,
+    );
+  }
+  if (headerLength !== actualLength) {
+    throw new NpyFormatError(
+      `Cannot read .npy: the header length field says ${headerLength} bytes, the header ` +
+        `(to its newline) is ${actualLength} (file of ${bytes.length} bytes, header from byte ` +
+        `${headerStart})`,
+    );
+  }
   const header = new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLength));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
@@ -64,17 +94,29 @@ export function readNpy(bytes: Uint8Array): NpyArray {
   if (fortran === 'True') {
     throw new NpyFormatError('Cannot read .npy: Fortran order is not supported; save C order');
   }
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s).map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const start = headerStart + headerLength;
-  const need = count * kind.bytes;
-  if (bytes.length - start !== need) {
+  const dims = shapeText.split(',').map((s) => s.trim());
+  // `(3,)` ends with an empty part; `()` is a scalar.
+  if (dims.length > 0 && dims[dims.length - 1] === '') dims.pop();
+  const bad = dims.find((d) => !/^\d+L?$/.test(d) || !Number.isSafeInteger(parseInt(d, 10)));
+  if (bad !== undefined) {
     throw new NpyFormatError(
-      `Cannot read .npy: shape (${shape}) of ${descr} needs ${need} bytes, the file has ` +
-        `${bytes.length - start}`,
+      `Cannot read .npy: shape (${shapeText}) has the dimension '${bad}'; dimensions are ` +
+        'integers from 0 to 2^53 − 1',
     );
   }
-  const body = bytes.slice(start, start + need).buffer;
+  const shape = dims.map((d) => parseInt(d, 10));
+  const start = headerStart + headerLength;
+  const have = bytes.length - start;
+  // Exact (bigint): a product of large dimensions is not one in floating point.
+  const need = shape.reduce((a, d) => a * BigInt(d), 1n) * BigInt(kind.bytes);
+  if (BigInt(have) !== need) {
+    throw new NpyFormatError(
+      `Cannot read .npy: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes of data, ` +
+        `the file has ${have} after its ${start}-byte preamble and header`,
+    );
+  }
+  const count = Number(need) / kind.bytes;
+  const body = bytes.slice(start, start + count * kind.bytes).buffer;
   const data = {
     float32: () => new Float32Array(body),
     float64: () => new Float64Array(body),
