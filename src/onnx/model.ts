@@ -316,8 +316,10 @@ function upload(engine: Engine, v: CpuValue, name: string): Tensor {
  * declared input shapes (symbolic dimensions as 1 or `options.dimensions`), so that a model that
  * cannot run fails here, with a typed error, rather than at the first `run`.
  *
- * @throws {ModelFormatError} for unreadable files; {@linkcode UnsupportedOperatorError} listing
- *   every unsupported operator; {@linkcode NodeError} for nodes whose inputs do not fit.
+ * @throws {ModelFormatError} for unreadable files, and for graph outputs declared with an
+ *   element type or (every input dimension fixed) a shape that contradicts what the graph
+ *   computes; {@linkcode UnsupportedOperatorError} listing every unsupported operator;
+ *   {@linkcode NodeError} for nodes whose inputs do not fit.
  */
 export function loadModel(
   engine: Engine,
@@ -339,12 +341,53 @@ export function loadModel(
         !(typeof d === 'number' && d > 0) && !(typeof d === 'string' && d in dimensions)
       )
     );
+  let plan: Plan;
   try {
-    model.plan(model.defaultInputs(dimensions));
+    plan = model.plan(model.defaultInputs(dimensions));
   } catch (error) {
     if (!guessed || !(error instanceof GlassboxError)) throw error;
+    return model;
   }
+  // A guessed dimension may change the computed shapes (a Squeeze of a dimension guessed as 1),
+  // and a dimension given in options may differ from a fixed output dimension an exporter copied
+  // from its example input: shapes are compared only when every input dimension is fixed.
+  const fixed = !guessed && model.inputs.every((v) => v.shape!.every((d) => typeof d === 'number'));
+  checkDeclaredOutputs(model.outputs, plan, fixed);
   return model;
+}
+
+/**
+ * Throws a {@linkcode ModelFormatError} for a graph output whose declared element type, or
+ * (with `compareShapes`) rank or fixed dimension, contradicts what the plan computes. Symbolic
+ * and unknown dimensions (and dimensions ≤ 0) match anything.
+ */
+export function checkDeclaredOutputs(
+  outputs: readonly ValueInfo[],
+  plan: Plan,
+  compareShapes: boolean,
+): void {
+  for (const decl of outputs) {
+    const known = plan.known.get(decl.name);
+    const t = plan.infos.get(decl.name) ?? (known && !isSequence(known) ? known : undefined);
+    if (!t) continue;
+    if (decl.dtype && decl.dtype !== t.dtype) {
+      throw new ModelFormatError(
+        `Cannot load model: output '${decl.name}' is declared ${decl.dtype} but the graph ` +
+          `computes ${t.dtype}`,
+      );
+    }
+    if (!compareShapes || !decl.shape) continue;
+    const shape = decl.shape;
+    const fits = shape.length === t.shape.length &&
+      shape.every((d, i) => typeof d !== 'number' || d <= 0 || d === t.shape[i]);
+    if (!fits) {
+      const declared = `[${shape.map((d) => d ?? '?').join(', ')}]`;
+      throw new ModelFormatError(
+        `Cannot load model: output '${decl.name}' is declared with shape ${declared} but the ` +
+          `graph computes ${formatShape(t.shape)}`,
+      );
+    }
+  }
 }
 
 function inputTensor(engine: Engine, decl: ValueInfo, given: Tensor | InputData): Tensor {

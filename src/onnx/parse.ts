@@ -31,6 +31,7 @@ import {
   TensorProto_DataType,
   type TypeProto,
   type ValueInfoProto,
+  Version,
 } from 'onnx-buf';
 import { ModelFormatError } from '../graph/errors.ts';
 import { checkStructure } from '../graph/plan.ts';
@@ -274,6 +275,23 @@ export function decodeTensor(
   return { dtype, shape, data };
 }
 
+/**
+ * Throws for a main-graph input or output whose tensor type has no element type (UNDEFINED) or
+ * one glassbox cannot hold (strings, complex, float8, ...), naming it. ONNX's checker requires
+ * the element type of the main graph's inputs and outputs; subgraphs may leave it to inference.
+ */
+function checkElementType(v: ValueInfoProto, what: string): void {
+  const type = v.type as TypeProto | undefined;
+  if (type?.value.case !== 'tensorType') return;
+  const code = type.value.value.elemType;
+  if (code === TensorProto_DataType.UNDEFINED) {
+    throw new ModelFormatError(
+      `Cannot load model: ${what} '${v.name}' declares element type UNDEFINED (0)`,
+    );
+  }
+  elementType(code, `model: ${what} '${v.name}'`);
+}
+
 function valueInfo(v: ValueInfoProto): ValueInfo {
   const info: ValueInfo = { name: v.name };
   const type = v.type as TypeProto | undefined;
@@ -401,6 +419,10 @@ function graph(g: GraphProto, options: GraphContext, main = false): Graph {
   if (g.output.some((v) => v.name === '')) {
     throw new ModelFormatError(`Cannot load graph '${g.name}': an output has an empty name`);
   }
+  if (main) {
+    for (const v of g.input) checkElementType(v, 'input');
+    for (const v of g.output) checkElementType(v, 'output');
+  }
   const initializers = new Map<string, CpuTensor>();
   for (const t of g.initializer) {
     initializers.set(t.name, decodeTensor(t, `tensor '${t.name}'`, options));
@@ -483,6 +505,14 @@ function readProto(bytes: Uint8Array): ModelProto {
   if (!proto.graph || proto.irVersion === 0n) {
     throw new ModelFormatError(
       'Cannot load model: not an ONNX model (no ir_version or no graph); is this the right file?',
+    );
+  }
+  // Like onnxruntime, refuse an IR version newer than the ONNX this parser was built from
+  // (onnx-buf's `Version.IR_VERSION`): its meaning is not known yet.
+  if (proto.irVersion < 0n || proto.irVersion > BigInt(Version.IR_VERSION)) {
+    throw new ModelFormatError(
+      `Cannot load model: its ir_version ${proto.irVersion} is not an ONNX IR version ` +
+        `glassbox knows (1 to ${Version.IR_VERSION})`,
     );
   }
   return proto;

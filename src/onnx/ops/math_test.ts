@@ -27,6 +27,7 @@ const TOLERANCE = 1e-5;
 const FLOAT = 1;
 const INT32 = 6;
 const INT64 = 7;
+const BOOL = 9;
 
 interface Operand {
   name: string;
@@ -92,7 +93,8 @@ function caseModel(c: Case, foldInputs = false): Uint8Array {
     outputs: outputs.map((name, i) => ({
       name,
       shape: reference[i].shape,
-      type: reference[i].dtype === 'int64' ? INT64 : FLOAT,
+      // Declared as computed: loadModel refuses an output declared with another type.
+      type: reference[i].dtype === 'int64' ? INT64 : reference[i].dtype === 'bool' ? BOOL : FLOAT,
     })),
     initializers: [
       ...(foldInputs
