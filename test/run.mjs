@@ -42,6 +42,8 @@ const steps = [
       '--allow-read',
       '--allow-write',
       '--allow-env',
+      // The CLI's tests run it as a subprocess too (what reaches stdout with --out /dev/stdout).
+      '--allow-run',
       ...(typechecked ? ['--no-check'] : []),
       `--junit-path=${join(results, 'deno.xml')}`,
     ],
