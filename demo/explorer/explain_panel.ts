@@ -41,6 +41,7 @@ import { getViewState, setViewState } from './url_state.ts';
 import type { ExplorerInput, Session } from './session.ts';
 import { shownTokenCount } from './input_tokens.ts';
 import { mountExportButtons } from './export.ts';
+import { el } from './dom.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Live counters.
@@ -333,17 +334,6 @@ export interface ExplainPanel {
   /** Settles when no job of this panel is queued or running. */
   idle(): Promise<void>;
   destroy(): void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
 }
 
 const fmt = (v: number) =>

@@ -40,6 +40,7 @@ import {
   takeFirst,
 } from './dataset.ts';
 import { mountExportButtons } from './export.ts';
+import { make as el } from './dom.ts';
 
 /** Options of {@linkcode mountGlobal}. */
 export interface GlobalOptions {
@@ -68,17 +69,6 @@ export interface GlobalPanel {
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> & { className?: string } = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children);
-  return e;
-}
 
 function numbers(text: string): number[] | undefined {
   const v = text.split(/[\s,;]+/).filter((s) => s).map(Number);

@@ -15,6 +15,7 @@
  */
 
 import type { ImageSettings } from './input_settings.ts';
+import { el } from './dom.ts';
 
 /** An RGBA image (as `ImageData` is). */
 export interface RgbaImage {
@@ -237,17 +238,6 @@ export interface ImageEditor {
   loadFile(file: Blob, name: string): Promise<void>;
   /** Removes listeners (paste) and stops the webcam. */
   destroy(): void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
 }
 
 /** Decodes an image file into RGBA pixels. */

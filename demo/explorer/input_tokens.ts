@@ -10,6 +10,7 @@
  */
 
 import type { ModelIR } from '../../src/mod.ts';
+import { el } from './dom.ts';
 
 /** A vocabulary: token strings by id, and how text is split. */
 export interface Vocabulary {
@@ -214,17 +215,6 @@ export interface TokenEditor {
   /** Shows an error sentence (empty clears it). */
   showError(message: string): void;
   destroy(): void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
 }
 
 /**

@@ -40,6 +40,7 @@ import {
   type Vocabulary,
 } from './input_tokens.ts';
 import { mountNpyInput, type NpyEditor, tensorImage } from './input_npy.ts';
+import { el } from './dom.ts';
 
 /** Options of {@linkcode mountInputs}. */
 export interface InputsOptions {
@@ -72,17 +73,6 @@ export interface InputsPanel {
   /** Replaces the settings (as the form does: saved, and the input recomputed). */
   setSettings(settings: InputSettings): void;
   destroy(): void;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
 }
 
 function select(label: string, options: [string, string][], value: string): HTMLSelectElement {

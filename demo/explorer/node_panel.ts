@@ -39,6 +39,7 @@ import { isFloat } from '../../src/graph/ir.ts';
 import type { ExplorerInput, OpenedModel, Session } from './session.ts';
 import { drawnStructure } from './open.ts';
 import { exportable } from './export.ts';
+import { el as h } from './dom.ts';
 
 const CSS = `
 .glass-node { display: grid; gap: 8px; }
@@ -57,17 +58,6 @@ const CSS = `
 .glass-node .note { margin: 0; opacity: 0.8; }
 .glass-node [role=alert] { color: #b00020; margin: 0; }
 `;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 const num = (x: number) =>
   Number.isFinite(x)

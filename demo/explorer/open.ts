@@ -26,6 +26,7 @@ import type { ExampleModel } from '../../models/index.d.ts';
 // @ts-types="../../models/index.d.ts"
 import { MODELS } from '../../models/index.js';
 import type { OpenedModel, Session } from './session.ts';
+import { make as el } from './dom.ts';
 
 /** Where an opened model came from. */
 export interface ModelSource {
@@ -384,17 +385,6 @@ const CSS = `
   color: #00466e; pointer-events: none; }
 .glass-drop[hidden] { display: none; }
 `;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children);
-  return e;
-}
 
 /**
  * The "open a model" panel: file picker, drop anywhere on the page, URL field, example buttons,

@@ -11,6 +11,7 @@ import { elementCount, isFloat } from '../../src/graph/ir.ts';
 import type { OpenedModel, Session } from './session.ts';
 import { formatBytes } from './open.ts';
 import { formatEta } from './scheduler.ts';
+import { el as h } from './dom.ts';
 
 /** The statistics the health rule reads (a subset of `WeightStatistics`). */
 export type HealthInput = Pick<
@@ -147,17 +148,6 @@ const CSS = `
 .glass-overview .finding-dead { color: #8a5a00; }
 .glass-overview [hidden] { display: none !important; }
 `;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 function table(head: string[], rows: (string | number)[][], numeric: number[] = []) {
   return h(
