@@ -8,39 +8,12 @@ import { RUNNER, sharedEngine, test } from './harness.ts';
 import { assert, assertArrayEquals, assertClose, assertEquals } from './assert.ts';
 import { buildModel } from './onnx_builder.ts';
 import { explain } from '../src/mod.ts';
-import type { Session } from '../demo/explorer/session.ts';
 import { pixel } from '../components/shared/testing.ts';
+import { choose, until } from './explorer_steps.ts';
 
 const ignore = RUNNER === 'deno' ? 'the explorer runs in the browser' : false;
 const app = RUNNER === 'browser' ? await import('../demo/explorer/app.ts') : null;
 const getEngine = sharedEngine();
-
-/** Resolves when `ready()` holds, checking after every change of the page or the work queue. */
-function until(session: Session, ready: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ready()) return;
-      observer.disconnect();
-      session.queue.removeEventListener('change', check);
-      clearInterval(timer);
-      console.log(`[explorer app] ${what}`);
-      resolve();
-    };
-    const observer = new MutationObserver(check);
-    observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-    session.queue.addEventListener('change', check);
-    // Element properties change without DOM mutations: look again now and then too.
-    const timer = setInterval(check, 100);
-    check();
-  });
-}
-
-function choose(input: HTMLInputElement, file: File): void {
-  const dt = new DataTransfer();
-  dt.items.add(file);
-  input.files = dt.files;
-  input.dispatchEvent(new Event('change', { bubbles: true }));
-}
 
 function drop(file: File): void {
   const dt = new DataTransfer();

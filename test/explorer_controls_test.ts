@@ -13,6 +13,7 @@ import { buildModel } from './onnx_builder.ts';
 import { explain, type ExplainOptions, readNpy, writeNpy } from '../src/mod.ts';
 import type { Session } from '../demo/explorer/session.ts';
 import type { ExportDetail } from '../demo/explorer/export.ts';
+import { choose, until } from './explorer_steps.ts';
 
 const ignore = RUNNER === 'deno' ? 'the explorer runs in the browser' : false;
 const ui = RUNNER === 'browser'
@@ -23,38 +24,6 @@ const ui = RUNNER === 'browser'
   }
   : null;
 const getEngine = sharedEngine();
-
-/** Resolves when `ready()` holds, checking after every change of the page or the work queue. */
-function until(session: Session, ready: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ready()) return;
-      observer.disconnect();
-      session.queue.removeEventListener('change', check);
-      clearInterval(timer);
-      console.log(`[explorer controls] ${what}`);
-      resolve();
-    };
-    const observer = new MutationObserver(check);
-    observer.observe(document.body, {
-      subtree: true,
-      childList: true,
-      characterData: true,
-      attributes: true,
-    });
-    session.queue.addEventListener('change', check);
-    // Element properties change without DOM mutations: look again now and then too.
-    const timer = setInterval(check, 100);
-    check();
-  });
-}
-
-function choose(input: HTMLInputElement, ...files: File[]): void {
-  const dt = new DataTransfer();
-  for (const f of files) dt.items.add(f);
-  input.files = dt.files;
-  input.dispatchEvent(new Event('change', { bubbles: true }));
-}
 
 /** Sets a field as a person does: the value, then `change`. */
 function set(field: HTMLInputElement | HTMLSelectElement, value: string): void {
